@@ -69,10 +69,9 @@ def validate_version(version: object) -> int:
         InvalidVersionError: with what is wrong with the version.
     """
     if isinstance(version, bool) or not isinstance(version, int):
+        shown = repr(version)[:60]
         raise InvalidVersionError(
-            f"key version must be an integer, not {type(version).__name__} {version!r}"[
-                :120
-            ]
+            f"key version must be an integer, not {type(version).__name__} {shown}"
         )
     if not MIN_VERSION <= version <= MAX_VERSION:
         raise InvalidVersionError(
