@@ -65,29 +65,53 @@ def signing_headers(
     }
 
 
+def same_origin(first: httpx.URL, second: httpx.URL) -> bool:
+    """Whether two URLs share scheme, host and (default-resolved) port."""
+    return (first.scheme, first.host, first.port) == (
+        second.scheme,
+        second.host,
+        second.port,
+    )
+
+
 class SignatureV2(httpx.Auth):
-    """Signs every request httpx sends, redirects and retries included.
+    """Signs every request httpx sends, each redirect hop and each re-send included.
 
     Works for ``httpx.Client`` and ``httpx.AsyncClient`` alike: signing needs
     no I/O, so one generator-based flow serves both.
 
+    httpx follows redirects without running the auth flow again, which would
+    re-send the first hop's signature for a different target. So leave the
+    client's ``follow_redirects`` off (httpx's default) and let the signer
+    follow them: with ``follow_redirects=True`` it signs each hop afresh, up to
+    ``max_redirects`` hops, and only to the same scheme, host and port, so a
+    signed request never goes to a host the caller did not name.
+
     Args:
         credentials: the access key id and secret key.
         clock: seconds since the epoch; injectable so tests sign at a fixed time.
+        follow_redirects: follow same-origin redirects, signing each hop.
+        max_redirects: how many hops to follow before returning the redirect.
     """
 
     def __init__(
-        self, credentials: Credentials, *, clock: Callable[[], float] = time.time
+        self,
+        credentials: Credentials,
+        *,
+        clock: Callable[[], float] = time.time,
+        follow_redirects: bool = False,
+        max_redirects: int = 5,
     ) -> None:
         self._credentials = credentials
         self._clock = clock
+        self._follow_redirects = follow_redirects
+        self._max_redirects = max_redirects
 
     def __repr__(self) -> str:
         return f"SignatureV2(access_key={self._credentials.access_key!r})"
 
-    def auth_flow(
-        self, request: httpx.Request
-    ) -> Generator[httpx.Request, httpx.Response, None]:
+    def sign_request(self, request: httpx.Request) -> httpx.Request:
+        """Set the three signing headers on ``request`` at the clock's time."""
         # raw_path is the path and query exactly as httpx writes them on the
         # wire, so the signature covers the same bytes the gateway sees.
         target = request.url.raw_path.decode("ascii")
@@ -95,4 +119,18 @@ class SignatureV2(httpx.Auth):
         request.headers.update(
             signing_headers(self._credentials, request.method, target, timestamp_ms)
         )
-        yield request
+        return request
+
+    def auth_flow(
+        self, request: httpx.Request
+    ) -> Generator[httpx.Request, httpx.Response, None]:
+        response = yield self.sign_request(request)
+        if not self._follow_redirects:
+            return
+        for _ in range(self._max_redirects):
+            # httpx builds the next hop (method, Location, body rules) when
+            # its own redirect following is off; it is None for any other answer.
+            next_hop = response.next_request
+            if next_hop is None or not same_origin(next_hop.url, request.url):
+                return
+            response = yield self.sign_request(next_hop)

@@ -82,9 +82,17 @@ class CredentialsError(KmsToolkitError):
 
 
 class TransportError(KmsToolkitError):
-    """The request got no HTTP answer (connection refused, reset, protocol error)."""
+    """The request got no HTTP answer (connection refused, reset, protocol error).
+
+    Attributes:
+        operation: the API operation, for example ``enableKeyVersion``.
+    """
 
     retryable = True
+
+    def __init__(self, message: str = "", *, operation: str = "") -> None:
+        self.operation = operation
+        super().__init__(message)
 
 
 class RequestTimeoutError(TransportError):

@@ -3,8 +3,10 @@
 ``python scripts/generate_client.py`` rewrites the committed client;
 ``python scripts/generate_client.py --check`` generates into a temporary folder
 and exits 1 with a unified diff when the committed client differs from what the
-spec produces. The generator always writes outside the repository so that the
-repository's own ruff settings (which exclude the generated code) never touch it.
+spec produces. ``--spec PATH`` and ``--target DIR`` choose another spec and
+another client folder (the defaults are the repository's). The generator always
+writes outside the repository so that the repository's own ruff settings (which
+exclude the generated code) never touch it.
 """
 
 from __future__ import annotations
@@ -25,15 +27,15 @@ TARGET = ROOT / "generated_client"
 IGNORED = {"__pycache__", ".ruff_cache"}
 
 
-def generate(into: Path) -> None:
-    """Run openapi-python-client from this interpreter's environment into ``into``."""
+def generate(into: Path, spec: Path = SPEC) -> None:
+    """Run openapi-python-client on ``spec``, from this environment, into ``into``."""
     bin_dir = Path(sys.executable).parent
     env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
     command = [
         str(bin_dir / "openapi-python-client"),
         "generate",
         "--path",
-        str(SPEC),
+        str(spec),
         "--config",
         str(CONFIG),
         "--meta",
@@ -70,29 +72,65 @@ def diff_trees(committed: dict[str, str], fresh: dict[str, str]) -> str:
     return "".join(lines)
 
 
-def main() -> int:
+def parse_arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--check", action="store_true", help="fail if generated_client/ is stale"
+        "--check", action="store_true", help="fail if the client folder is stale"
     )
-    args = parser.parse_args()
+    parser.add_argument(
+        "--spec", type=Path, default=SPEC, help="OpenAPI spec (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--target",
+        type=Path,
+        default=TARGET,
+        help="client folder to check or rewrite (default: %(default)s)",
+    )
+    return parser.parse_args()
+
+
+def check(target: Path, fresh_dir: Path, spec: Path) -> int:
+    """Exit status 0 if ``target`` equals the fresh client, else 1 and a diff."""
+    diff = diff_trees(tree_files(target), tree_files(fresh_dir))
+    if diff:
+        sys.stderr.write(diff)
+        sys.stderr.write(
+            f"\n{shown(target)}/ is stale: the spec changed but the client "
+            "was not regenerated. Run `make regen` and commit the result.\n"
+        )
+        return 1
+    print(f"{shown(target)}/ matches {shown(spec)}")
+    return 0
+
+
+def shown(path: Path) -> str:
+    """``path`` relative to the repository when it is inside it."""
+    resolved = path.resolve()
+    return (
+        str(resolved.relative_to(ROOT)) if resolved.is_relative_to(ROOT) else str(path)
+    )
+
+
+def main() -> int:
+    args = parse_arguments()
+    if not args.spec.is_file():
+        sys.stderr.write(f"no spec at {args.spec}\n")
+        return 2
     with tempfile.TemporaryDirectory() as scratch:
         fresh_dir = Path(scratch) / "generated_client"
-        generate(fresh_dir)
+        try:
+            generate(fresh_dir, args.spec.resolve())
+        except subprocess.CalledProcessError as exc:
+            sys.stderr.write(f"openapi-python-client failed on {args.spec}:\n")
+            sys.stderr.write(
+                (exc.stdout or b"").decode() + (exc.stderr or b"").decode()
+            )
+            return 2
         if args.check:
-            diff = diff_trees(tree_files(TARGET), tree_files(fresh_dir))
-            if diff:
-                sys.stderr.write(diff)
-                sys.stderr.write(
-                    "\ngenerated_client/ is stale: the spec changed but the client "
-                    "was not regenerated. Run `make regen` and commit the result.\n"
-                )
-                return 1
-            print("generated_client/ matches openapi/kms.yaml")
-            return 0
-        shutil.rmtree(TARGET, ignore_errors=True)
-        shutil.copytree(fresh_dir, TARGET, ignore=shutil.ignore_patterns(*IGNORED))
-        print(f"regenerated {TARGET.relative_to(ROOT)}/ from {SPEC.relative_to(ROOT)}")
+            return check(args.target, fresh_dir, args.spec)
+        shutil.rmtree(args.target, ignore_errors=True)
+        shutil.copytree(fresh_dir, args.target, ignore=shutil.ignore_patterns(*IGNORED))
+        print(f"regenerated {shown(args.target)}/ from {shown(args.spec)}")
         return 0
 
 

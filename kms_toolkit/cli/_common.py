@@ -1,0 +1,102 @@
+"""What every ``kms-toolkit`` subcommand shares: connection options, exit statuses.
+
+Secrets are never taken on the command line, where they would end up in the
+shell history and in ``ps``: credentials come from the environment or from
+``~/.ncloud/configure`` (see ``kms_toolkit.credentials``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any, Final
+
+from kms_toolkit.client import SITES, AsyncKmsClient, KmsClient
+from kms_toolkit.errors import (
+    AuthenticationError,
+    CredentialsError,
+    InvalidInputError,
+    NotFoundError,
+    PermissionDeniedError,
+)
+
+__all__ = [
+    "EXIT_AUTH",
+    "EXIT_BAD_INPUT",
+    "EXIT_FAILED",
+    "EXIT_NOT_FOUND",
+    "EXIT_OK",
+    "add_connection_arguments",
+    "async_client_from_args",
+    "client_from_args",
+    "exit_status_for",
+    "report_error",
+]
+
+EXIT_OK: Final = 0
+EXIT_FAILED: Final = 1
+EXIT_BAD_INPUT: Final = 2
+EXIT_AUTH: Final = 3
+EXIT_NOT_FOUND: Final = 4
+
+CREDENTIALS_HELP: Final = (
+    "Credentials come from NCLOUD_ACCESS_KEY_ID/NCLOUD_SECRET_ACCESS_KEY (or "
+    "NCLOUD_ACCESS_KEY/NCLOUD_SECRET_KEY), else from ~/.ncloud/configure."
+)
+
+
+def add_connection_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add ``--endpoint``/``--site`` (one or the other) and ``--profile``."""
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument(
+        "--endpoint",
+        metavar="URL",
+        help="base URL to call instead of a site's, e.g. a local emulator's "
+        "http://127.0.0.1:8080/kms/v1 (plain http only on loopback)",
+    )
+    where.add_argument(
+        "--site",
+        choices=tuple(SITES),
+        default="public",
+        help="NCP site whose KMS endpoint to call (default: public)",
+    )
+    parser.add_argument(
+        "--profile",
+        metavar="NAME",
+        help="profile of ~/.ncloud/configure to read the credentials from",
+    )
+
+
+def client_from_args(args: argparse.Namespace) -> KmsClient:
+    """A ``KmsClient`` for the parsed connection arguments."""
+    return KmsClient(site=args.site, endpoint=args.endpoint, profile=args.profile)
+
+
+def async_client_from_args(args: argparse.Namespace, **kwargs: Any) -> AsyncKmsClient:
+    """An ``AsyncKmsClient`` for the parsed connection arguments.
+
+    ``kwargs`` go to ``AsyncKmsClient`` (for example ``max_connections``).
+    """
+    return AsyncKmsClient(
+        site=args.site, endpoint=args.endpoint, profile=args.profile, **kwargs
+    )
+
+
+def exit_status_for(error: BaseException) -> int:
+    """The exit status a command ends with when ``error`` stops it."""
+    if isinstance(error, InvalidInputError):
+        return EXIT_BAD_INPUT
+    if isinstance(
+        error, CredentialsError | AuthenticationError | PermissionDeniedError
+    ):
+        return EXIT_AUTH
+    if isinstance(error, NotFoundError):
+        return EXIT_NOT_FOUND
+    return EXIT_FAILED
+
+
+def report_error(error: BaseException) -> int:
+    """Print ``error`` as one line on stderr and return its exit status."""
+    text = " ".join(str(error).split()) or type(error).__name__
+    print(f"kms-toolkit: error: {text}", file=sys.stderr)
+    return exit_status_for(error)
