@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 __all__ = ["main"]
 
-COMMAND_MODULES: tuple[str, ...] = ("emulator", "enable")
+COMMAND_MODULES: tuple[str, ...] = ("emulator", "enable", "bulk", "demo")
 
 
 def build_parser() -> argparse.ArgumentParser:

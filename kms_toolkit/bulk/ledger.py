@@ -1,0 +1,337 @@
+"""The run ledger: one SQLite file per run, written as outcomes arrive.
+
+Schema (``SCHEMA_VERSION`` 1)::
+
+    run       one row: run_id, created_at_ms, dry_run, parameters (JSON),
+              schema_version, toolkit_version
+    targets   seq (1-based order) PRIMARY KEY, key_tag, version,
+              UNIQUE (key_tag, version)
+    rejected  input_row, key_tag, version (both as text), reason
+    outcomes  seq PRIMARY KEY REFERENCES targets, outcome, version_status,
+              status_date_ms, http_status, error_code, error_type, message,
+              attempts, latency_ms, started_at_ms, finished_at_ms
+    events    at_ms, kind (started, resumed, finished, stopped, cancelled),
+              detail (JSON)
+
+A target without an ``outcomes`` row is unfinished (``not_run``); the primary
+key on ``outcomes.seq`` makes a second outcome for one target impossible.
+The file uses WAL journaling with ``synchronous=NORMAL``: a committed batch
+survives the process being killed (not a power cut), and readers such as a
+notebook can open the file while a run writes to it. Credentials are never
+written: the parameters hold the endpoint and the run options only.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import logging
+import sqlite3
+import time
+import warnings
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Final
+
+from kms_toolkit.bulk.targets import RejectedTarget, Target, TargetSet
+from kms_toolkit.errors import InvalidInputError
+
+__all__ = ["OUTCOME_COLUMNS", "SCHEMA_VERSION", "Ledger", "LedgerError", "RunInfo"]
+
+logger = logging.getLogger(__name__)
+
+SCHEMA_VERSION: Final = 1
+TEXT_LIMIT: Final = 500
+
+#: The columns of one outcome row, in the order ``Ledger.record`` takes them.
+OUTCOME_COLUMNS: Final = (
+    "seq",
+    "outcome",
+    "version_status",
+    "status_date_ms",
+    "http_status",
+    "error_code",
+    "error_type",
+    "message",
+    "attempts",
+    "latency_ms",
+    "started_at_ms",
+    "finished_at_ms",
+)
+
+OutcomeRow = tuple[Any, ...]
+
+_SCHEMA: Final = """
+CREATE TABLE run (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    run_id TEXT NOT NULL,
+    created_at_ms INTEGER NOT NULL,
+    dry_run INTEGER NOT NULL,
+    parameters TEXT NOT NULL,
+    schema_version INTEGER NOT NULL,
+    toolkit_version TEXT NOT NULL
+);
+CREATE TABLE targets (
+    seq INTEGER PRIMARY KEY,
+    key_tag TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    UNIQUE (key_tag, version)
+);
+CREATE TABLE rejected (
+    input_row INTEGER NOT NULL,
+    key_tag TEXT,
+    version TEXT,
+    reason TEXT NOT NULL
+);
+CREATE TABLE outcomes (
+    seq INTEGER PRIMARY KEY REFERENCES targets (seq),
+    outcome TEXT NOT NULL,
+    version_status TEXT,
+    status_date_ms INTEGER,
+    http_status INTEGER,
+    error_code TEXT,
+    error_type TEXT,
+    message TEXT,
+    attempts INTEGER,
+    latency_ms REAL,
+    started_at_ms INTEGER,
+    finished_at_ms INTEGER
+);
+CREATE TABLE events (
+    at_ms INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    detail TEXT NOT NULL
+);
+"""
+
+_INSERT_OUTCOME: Final = """
+INSERT INTO outcomes (
+    seq, outcome, version_status, status_date_ms, http_status, error_code,
+    error_type, message, attempts, latency_ms, started_at_ms, finished_at_ms
+) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (seq) DO NOTHING
+"""
+
+
+class LedgerError(InvalidInputError):
+    """A ledger file cannot be created or read as a run ledger."""
+
+
+@dataclass(frozen=True, slots=True)
+class RunInfo:
+    """The run a ledger belongs to."""
+
+    run_id: str
+    created_at_ms: int
+    dry_run: bool
+    parameters: dict[str, Any]
+
+
+class Ledger:
+    """A run's SQLite ledger; create one with ``create`` or open one with ``open``.
+
+    Example:
+        >>> with Ledger.open("runs/run-1.sqlite") as ledger:  # doctest: +SKIP
+        ...     ledger.counts()
+        {'enabled': 98, 'failed': 2}
+    """
+
+    def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
+        self._connection = connection
+        self.path = path
+
+    @classmethod
+    def create(
+        cls,
+        path: str | Path,
+        *,
+        run_id: str,
+        targets: TargetSet,
+        parameters: dict[str, Any],
+        dry_run: bool,
+        clock: Any = time.time,
+    ) -> Ledger:
+        """Write a new ledger with the run, its targets and its rejected rows."""
+        path = Path(path)
+        if path.exists():
+            raise LedgerError(
+                f"ledger {path} already exists; resume it with resume_run, or "
+                "choose another path"
+            )
+        path.parent.mkdir(parents=True, exist_ok=True)
+        ledger = cls(_connect(path), path)
+        with ledger._connection:
+            ledger._connection.executescript(_SCHEMA)
+            ledger._write_run(run_id, targets, parameters, dry_run, clock)
+        return ledger
+
+    @classmethod
+    def open(cls, path: str | Path) -> Ledger:
+        """Open an existing ledger, checking that it is one."""
+        path = Path(path)
+        if not path.is_file():
+            raise LedgerError(f"no ledger at {path}")
+        try:
+            connection = _connect(path)
+            row = connection.execute("SELECT schema_version FROM run").fetchone()
+        except sqlite3.DatabaseError as error:
+            raise LedgerError(f"{path} is not a run ledger ({error})") from None
+        if row is None or row[0] != SCHEMA_VERSION:
+            connection.close()
+            raise LedgerError(f"{path} has an unknown ledger schema {row}")
+        return cls(connection, path)
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the file; recorded outcomes are already committed."""
+        self._connection.close()
+
+    @property
+    def connection(self) -> sqlite3.Connection:
+        """The open SQLite connection, for readers such as ``results_frame``."""
+        return self._connection
+
+    def run_info(self) -> RunInfo:
+        """The run's id, creation time, dry-run flag and parameters."""
+        run_id, created, dry_run, parameters = self._connection.execute(
+            "SELECT run_id, created_at_ms, dry_run, parameters FROM run"
+        ).fetchone()
+        return RunInfo(run_id, created, bool(dry_run), json.loads(parameters))
+
+    def target_count(self) -> int:
+        """How many valid targets the run has."""
+        return int(
+            self._connection.execute("SELECT count(*) FROM targets").fetchone()[0]
+        )
+
+    def rejected_count(self) -> int:
+        """How many input rows were rejected."""
+        row = self._connection.execute("SELECT count(*) FROM rejected").fetchone()
+        return int(row[0])
+
+    def unfinished(self) -> list[tuple[int, Target]]:
+        """Targets without an outcome, in run order, with their ``seq``."""
+        rows = self._connection.execute(
+            "SELECT t.seq, t.key_tag, t.version FROM targets t "
+            "LEFT JOIN outcomes o ON o.seq = t.seq WHERE o.seq IS NULL ORDER BY t.seq"
+        )
+        return [(seq, Target(key_tag, version)) for seq, key_tag, version in rows]
+
+    def counts(self) -> dict[str, int]:
+        """Recorded outcomes per outcome name, rejected rows included."""
+        rows = self._connection.execute(
+            "SELECT outcome, count(*) FROM outcomes GROUP BY outcome"
+        )
+        counts = {outcome: int(count) for outcome, count in rows}
+        rejected = self.rejected_count()
+        if rejected:
+            counts["rejected"] = counts.get("rejected", 0) + rejected
+        return counts
+
+    def record(self, rows: Sequence[OutcomeRow]) -> None:
+        """Commit a batch of outcome rows (``OUTCOME_COLUMNS`` order) at once."""
+        if not rows:
+            return
+        with self._connection:
+            cursor = self._connection.executemany(_INSERT_OUTCOME, rows)
+        if cursor.rowcount != len(rows):
+            warnings.warn(
+                f"{len(rows) - cursor.rowcount} outcome(s) were already in the "
+                f"ledger {self.path} and were kept as first recorded",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+
+    def forget_failures(self) -> int:
+        """Delete ``failed`` outcomes so a resume sends those targets again."""
+        with self._connection:
+            cursor = self._connection.execute(
+                "DELETE FROM outcomes WHERE outcome = 'failed'"
+            )
+        return cursor.rowcount
+
+    def add_event(self, kind: str, detail: dict[str, Any], *, at_ms: int) -> None:
+        """Note a session event: started, resumed, finished, stopped, cancelled."""
+        with self._connection:
+            self._connection.execute(
+                "INSERT INTO events (at_ms, kind, detail) VALUES (?, ?, ?)",
+                (at_ms, kind, json.dumps(detail, sort_keys=True)),
+            )
+
+    def events(self) -> list[tuple[int, str, dict[str, Any]]]:
+        """Every session event, oldest first."""
+        rows = self._connection.execute(
+            "SELECT at_ms, kind, detail FROM events ORDER BY rowid"
+        )
+        return [(at, kind, json.loads(detail)) for at, kind, detail in rows]
+
+    def _write_run(
+        self,
+        run_id: str,
+        targets: TargetSet,
+        parameters: dict[str, Any],
+        dry_run: bool,
+        clock: Any,
+    ) -> None:
+        self._connection.execute(
+            "INSERT INTO run VALUES (1, ?, ?, ?, ?, ?, ?)",
+            (
+                run_id,
+                int(clock() * 1000),
+                int(dry_run),
+                json.dumps(parameters, sort_keys=True, default=str),
+                SCHEMA_VERSION,
+                _toolkit_version(),
+            ),
+        )
+        self._connection.executemany(
+            "INSERT INTO targets (seq, key_tag, version) VALUES (?, ?, ?)",
+            ((seq, t.key_tag, t.version) for seq, t in enumerate(targets.targets, 1)),
+        )
+        self._connection.executemany(
+            "INSERT INTO rejected VALUES (?, ?, ?, ?)",
+            _rejected_rows(targets.rejected),
+        )
+
+
+def _rejected_rows(
+    rejected: Iterable[RejectedTarget],
+) -> Iterable[tuple[int, str | None, str | None, str]]:
+    """Rejected rows as bounded text: their values may be anything."""
+    for item in rejected:
+        yield item.row, _as_text(item.key_tag), _as_text(item.version), item.reason
+
+
+def _as_text(value: object) -> str | None:
+    if value is None:
+        return None
+    text = value if isinstance(value, str) else repr(value)
+    return text[:TEXT_LIMIT]
+
+
+def _toolkit_version() -> str:
+    try:
+        return importlib.metadata.version("ncp-kms-toolkit")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    """A connection in WAL mode with commits that survive a killed process."""
+    connection = sqlite3.connect(path, isolation_level="DEFERRED")
+    connection.execute("PRAGMA journal_mode=WAL")
+    connection.execute("PRAGMA synchronous=NORMAL")
+    connection.execute("PRAGMA foreign_keys=ON")
+    return connection

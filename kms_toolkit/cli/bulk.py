@@ -1,0 +1,361 @@
+"""``kms-toolkit plan | run | resume | report``: the bulk remediation commands.
+
+- ``plan`` lists the disabled versions of enabled keys and writes the ones to
+  enable as a CSV that ``run`` accepts (edit it in between if you like);
+- ``run --targets FILE`` enables them, recording each outcome in a ledger;
+- ``resume LEDGER`` finishes a run that was stopped or killed;
+- ``report LEDGER --out FILE`` writes HTML, CSV or Parquet by extension.
+
+Exit status of ``run`` and ``resume``: 0 when every target ended enabled or
+already enabled (or, for a dry run, when every row was valid), 1 when some
+failed, were rejected or were not run, 2 for bad input (nothing was sent).
+The first Ctrl-C stops a run cleanly (requests in flight finish, the ledger
+keeps everything); a second one abandons the requests in flight.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from collections.abc import Awaitable, Callable, Coroutine
+from pathlib import Path
+from typing import Any, Final
+
+import pandas as pd
+
+from kms_toolkit.bulk import (
+    Ledger,
+    Outcome,
+    RunResult,
+    enable_versions,
+    export_csv,
+    export_parquet,
+    load_targets,
+    plan_remediation,
+    resume_run,
+    summarize,
+    write_report,
+)
+from kms_toolkit.bulk.frames import results_frame
+from kms_toolkit.cli._common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    add_connection_arguments,
+    async_client_from_args,
+    report_error,
+)
+from kms_toolkit.errors import InvalidInputError, KmsToolkitError
+
+__all__ = ["as_text_table", "exit_status_of", "register"]
+
+EXIT_INTERRUPTED: Final = 130
+REPORT_SUFFIXES: Final = (".html", ".csv", ".parquet")
+
+
+def register(subparsers: argparse._SubParsersAction[Any]) -> None:
+    """Add the ``plan``, ``run``, ``resume`` and ``report`` subcommands."""
+    _register_plan(subparsers)
+    _register_run(subparsers)
+    _register_resume(subparsers)
+    _register_report(subparsers)
+
+
+def _register_plan(subparsers: argparse._SubParsersAction[Any]) -> None:
+    parser = subparsers.add_parser(
+        "plan",
+        help="find the disabled versions of enabled keys",
+        description="Read every key (or the named ones) and its versions, and "
+        "write the disabled versions of enabled keys as a targets CSV.",
+    )
+    parser.add_argument("--key-tag", action="append", dest="key_tags", metavar="TAG")
+    parser.add_argument(
+        "--name-pattern",
+        metavar="GLOB",
+        help="key names to include: a glob such as 'pay*', or 're:REGEX'",
+    )
+    parser.add_argument("--key-type", action="append", dest="key_types", metavar="TYPE")
+    parser.add_argument("--concurrency", type=int, default=16, metavar="N")
+    parser.add_argument("--rate-limit", type=float, metavar="RPS")
+    parser.add_argument(
+        "--out", type=Path, required=True, metavar="FILE", help="targets CSV to write"
+    )
+    parser.add_argument(
+        "--all", action="store_true", help="also write the skipped rows, with reasons"
+    )
+    add_connection_arguments(parser)
+    parser.set_defaults(handler=run_plan)
+
+
+def _register_run(subparsers: argparse._SubParsersAction[Any]) -> None:
+    parser = subparsers.add_parser(
+        "run",
+        help="enable the key versions listed in a targets CSV",
+        description="Enable every key_tag,version of a CSV under an adaptive "
+        "rate limit, recording each outcome in a SQLite ledger.",
+        epilog="exit status: 0 all enabled, 1 some failed, 2 bad input",
+    )
+    parser.add_argument("--targets", type=Path, required=True, metavar="FILE")
+    parser.add_argument("--dry-run", action="store_true", help="send nothing")
+    parser.add_argument("--skip-invalid", action="store_true")
+    parser.add_argument(
+        "--no-precheck",
+        dest="precheck",
+        action="store_false",
+        help="do not read each key's versions first (see docs/bulk.md)",
+    )
+    parser.add_argument("--ledger", type=Path, metavar="FILE")
+    _add_run_options(parser)
+    parser.set_defaults(handler=run_run)
+
+
+def _register_resume(subparsers: argparse._SubParsersAction[Any]) -> None:
+    parser = subparsers.add_parser(
+        "resume",
+        help="finish a stopped or killed run from its ledger",
+        epilog="exit status: 0 all enabled, 1 some failed, 2 bad input",
+    )
+    parser.add_argument("ledger", type=Path, metavar="LEDGER")
+    parser.add_argument(
+        "--retry-failed", action="store_true", help="send failed targets again too"
+    )
+    _add_run_options(parser, defaults_from_ledger=True)
+    parser.set_defaults(handler=run_resume)
+
+
+def _register_report(subparsers: argparse._SubParsersAction[Any]) -> None:
+    parser = subparsers.add_parser(
+        "report", help="write a run's results as HTML, CSV or Parquet"
+    )
+    parser.add_argument("ledger", type=Path, metavar="LEDGER")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        metavar="FILE",
+        help="the format follows the extension: .html, .csv or .parquet",
+    )
+    parser.set_defaults(handler=run_report)
+
+
+def _add_run_options(
+    parser: argparse.ArgumentParser, *, defaults_from_ledger: bool = False
+) -> None:
+    default_note = (
+        " (default: as recorded in the ledger)" if defaults_from_ledger else ""
+    )
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        default=None if defaults_from_ledger else 32,
+        metavar="N",
+        help=f"requests in flight at most{default_note}",
+    )
+    parser.add_argument(
+        "--rate-limit",
+        type=float,
+        metavar="RPS",
+        help=f"requests per second to start from and never exceed{default_note}",
+    )
+    parser.add_argument(
+        "--max-attempts",
+        type=int,
+        default=None if defaults_from_ledger else 5,
+        metavar="N",
+    )
+    parser.add_argument("--report", type=Path, metavar="FILE.html")
+    add_connection_arguments(parser)
+
+
+def run_plan(args: argparse.Namespace) -> int:
+    """Plan, write the targets CSV, print what was found."""
+
+    async def plan() -> int:
+        async with async_client_from_args(args) as client:
+            result = await plan_remediation(
+                client,
+                key_tags=args.key_tags,
+                name_pattern=args.name_pattern,
+                key_types=args.key_types,
+                concurrency=args.concurrency,
+                rate_limit=args.rate_limit,
+            )
+        frame = result.frame if args.all else result.to_enable
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        frame.to_csv(args.out, index=False)
+        _print_plan(result.to_enable, result.skipped, args.out)
+        return EXIT_OK
+
+    return _guarded(plan)
+
+
+def run_run(args: argparse.Namespace) -> int:
+    """Enable the targets of a CSV and print the summary."""
+
+    async def run(stop: asyncio.Event) -> RunResult:
+        # Bad rows are bad input whatever the credentials: read them first.
+        targets = load_targets(args.targets, skip_invalid=args.skip_invalid)
+        async with async_client_from_args(args, **_pool_size(args)) as client:
+            return await enable_versions(
+                client,
+                targets,
+                concurrency=args.concurrency,
+                rate_limit=args.rate_limit,
+                max_attempts=args.max_attempts,
+                dry_run=args.dry_run,
+                precheck=args.precheck,
+                skip_invalid=args.skip_invalid,
+                ledger_path=args.ledger,
+                stop=stop,
+                progress_bar=sys.stderr.isatty(),
+            )
+
+    return _run_and_report(run, args.report)
+
+
+def run_resume(args: argparse.Namespace) -> int:
+    """Finish a run from its ledger and print the summary."""
+
+    async def resume(stop: asyncio.Event) -> RunResult:
+        Ledger.open(args.ledger).close()  # a bad path is bad input, first
+        async with async_client_from_args(args, **_pool_size(args)) as client:
+            return await resume_run(
+                client,
+                args.ledger,
+                concurrency=args.concurrency,
+                rate_limit=args.rate_limit,
+                max_attempts=args.max_attempts,
+                retry_failed=args.retry_failed,
+                stop=stop,
+                progress_bar=sys.stderr.isatty(),
+            )
+
+    return _run_and_report(resume, args.report)
+
+
+def run_report(args: argparse.Namespace) -> int:
+    """Write a ledger's results in the format the extension names."""
+    suffix = args.out.suffix.lower()
+    if suffix not in REPORT_SUFFIXES:
+        return report_error(
+            InvalidInputError(
+                f"--out must end in {', '.join(REPORT_SUFFIXES)}, not {args.out.name!r}"
+            )
+        )
+    try:
+        if suffix == ".html":
+            path = write_report(args.ledger, args.out)
+        else:
+            export = export_csv if suffix == ".csv" else export_parquet
+            path = export(results_frame(args.ledger), args.out)
+    except KmsToolkitError as error:
+        return report_error(error)
+    print(f"wrote {path}")
+    return EXIT_OK
+
+
+def exit_status_of(result: RunResult) -> int:
+    """0 when every target ended enabled (a clean dry run counts), else 1."""
+    # NOTE: rejected rows (--skip-invalid) make it 1 too: they did not end
+    # enabled, and a pipeline should notice.
+    if result.dry_run:
+        unfinished = result.total - result.counts.get(Outcome.DRY_RUN, 0)
+        return EXIT_OK if unfinished == 0 else EXIT_FAILED
+    return EXIT_OK if result.all_enabled else EXIT_FAILED
+
+
+def _run_and_report(
+    work: Callable[[asyncio.Event], Awaitable[RunResult]], report: Path | None
+) -> int:
+    """Run with Ctrl-C handling, print the summary, write the report."""
+    _quiet_retry_logs()
+    try:
+        result = asyncio.run(_with_interrupts(work))
+    except KmsToolkitError as error:
+        return report_error(error)
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        print(
+            "kms-toolkit: interrupted; the ledger keeps what finished", file=sys.stderr
+        )
+        return EXIT_INTERRUPTED
+    _print_result(result)
+    if report is not None:
+        print(f"report: {write_report(result, report)}")
+    return exit_status_of(result)
+
+
+async def _with_interrupts(
+    work: Callable[[asyncio.Event], Awaitable[RunResult]],
+) -> RunResult:
+    """First SIGINT/SIGTERM: stop cleanly. Second: cancel the run."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    task = asyncio.current_task()
+
+    def interrupt() -> None:
+        if stop.is_set() and task is not None:
+            task.cancel()
+            return
+        print(
+            "\nstopping: requests in flight finish (Ctrl-C again to abandon them)",
+            file=sys.stderr,
+        )
+        stop.set()
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, interrupt)
+    try:
+        return await work(stop)
+    finally:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(signum)
+
+
+def _guarded(work: Callable[[], Coroutine[Any, Any, int]]) -> int:
+    try:
+        return asyncio.run(work())
+    except KmsToolkitError as error:
+        return report_error(error)
+
+
+def _pool_size(args: argparse.Namespace) -> dict[str, int]:
+    """Enough connections for the concurrency, so no request waits for one."""
+    concurrency = args.concurrency
+    if isinstance(concurrency, int) and concurrency > 0:
+        return {"max_connections": concurrency}
+    return {}
+
+
+def _print_plan(to_enable: pd.DataFrame, skipped: pd.DataFrame, out: Path) -> None:
+    keys = to_enable["key_tag"].nunique()
+    print(f"{len(to_enable)} version(s) of {keys} key(s) to enable; wrote {out}")
+    if len(skipped):
+        reasons = skipped.groupby("reason", observed=True).size()
+        for reason, count in reasons.items():
+            print(f"  skipped {count}: {reason}")
+
+
+def _print_result(result: RunResult) -> None:
+    kind = "dry run" if result.dry_run else "run"
+    state = "stopped" if result.cancelled else "finished"
+    print(f"{kind} {result.run_id} {state} in {result.elapsed_seconds:.1f} s")
+    table = summarize(result.frame())
+    table["share"] = (table["share"] * 100).round(1).astype(str) + " %"
+    print(as_text_table(table))
+    print(f"ledger: {result.ledger_path}")
+    if result.cancelled and not result.dry_run:
+        print(f"finish it with: kms-toolkit resume {result.ledger_path}")
+
+
+def as_text_table(frame: pd.DataFrame) -> str:
+    """A frame as aligned text, missing values blank (not ``<NA>``)."""
+    shown = frame.astype(object).where(frame.notna(), "")
+    return shown.to_string(index=False)
+
+
+def _quiet_retry_logs() -> None:
+    # Every retry is already counted in the results (the attempts column);
+    # stamina's per-retry warnings would bury the summary.
+    logging.getLogger("stamina").setLevel(logging.ERROR)

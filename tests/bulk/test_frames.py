@@ -1,0 +1,170 @@
+"""Results as DataFrames: stable dtypes, summaries, exports, the HTML report."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from kms_toolkit.bulk import (
+    RESULT_COLUMNS,
+    Ledger,
+    Outcome,
+    enable_versions,
+    export_csv,
+    export_parquet,
+    load_targets,
+    results_frame,
+    summarize,
+    write_report,
+)
+from kms_toolkit.errors import AuthenticationError, EndpointError
+from tests.bulk.conftest import FakeKms, disabled
+
+CANARY = "canary-secret-do-not-leak-91c2"
+
+
+def ledger_with_every_outcome(path: Path) -> Path:
+    """One target per recorded outcome, one unrecorded, one rejected row."""
+    names = ["enabled", "already_enabled", "failed", "dry_run", "unrecorded"]
+    targets = load_targets(
+        [(f"key-{name}", 1) for name in names] + [("bad key", 1)], skip_invalid=True
+    )
+    with Ledger.create(
+        path, run_id="run-x", targets=targets, parameters={}, dry_run=False
+    ) as ledger:
+        ledger.record(
+            [
+                (
+                    seq,
+                    name,
+                    "ENABLE",
+                    1733460541703,
+                    200,
+                    None,
+                    None,
+                    None,
+                    1,
+                    5.5,
+                    10,
+                    20,
+                )
+                for seq, name in enumerate(names[:4], start=1)
+            ]
+        )
+    return path
+
+
+def test_frame_columns_and_dtypes_are_the_documented_ones(tmp_path: Path) -> None:
+    """Every column of RESULT_COLUMNS, in order, with its dtype."""
+    frame = results_frame(ledger_with_every_outcome(tmp_path / "l.sqlite"))
+
+    assert list(frame.columns) == list(RESULT_COLUMNS)
+    assert {name: str(dtype) for name, dtype in frame.dtypes.items()} == {
+        name: dtype for name, (dtype, _) in RESULT_COLUMNS.items()
+    }
+
+
+def test_outcome_codes_follow_the_outcome_enum(tmp_path: Path) -> None:
+    """Each recorded outcome reads back as itself; no record reads not_run."""
+    frame = results_frame(ledger_with_every_outcome(tmp_path / "l.sqlite"))
+
+    assert frame["outcome"].tolist() == [
+        "enabled",
+        "already_enabled",
+        "failed",
+        "dry_run",
+        "not_run",
+        "rejected",
+    ]
+    assert list(frame["outcome"].cat.categories) == [o.value for o in Outcome]
+
+
+def test_frame_values_are_typed(tmp_path: Path) -> None:
+    """Dates are UTC, missing numbers are NA, rejected rows keep their input row."""
+    frame = results_frame(ledger_with_every_outcome(tmp_path / "l.sqlite"))
+
+    first, unrecorded, rejected = frame.iloc[0], frame.iloc[4], frame.iloc[5]
+    assert first.status_date == pd.Timestamp("2024-12-06 04:49:01.703", tz="UTC")
+    assert (first.http_status, first.latency_ms, first.seq) == (200, 5.5, 1)
+    assert pd.isna(unrecorded.http_status)
+    assert pd.isna(unrecorded.started_at)
+    assert (rejected.input_row, rejected.key_tag) == (6, "bad key")
+    assert pd.isna(rejected.seq)
+
+
+def test_an_empty_run_gives_an_empty_typed_frame(tmp_path: Path) -> None:
+    """No targets at all still yields every column with its dtype."""
+    path = tmp_path / "empty.sqlite"
+    Ledger.create(
+        path, run_id="r", targets=load_targets([]), parameters={}, dry_run=False
+    ).close()
+
+    frame = results_frame(path)
+
+    assert frame.empty
+    assert str(frame["latency_ms"].dtype) == "Float64"
+
+
+def test_summary_lists_failures_first_with_shares(tmp_path: Path) -> None:
+    """Failures, then rejected and not run, then successes."""
+    summary = summarize(results_frame(ledger_with_every_outcome(tmp_path / "l.sqlite")))
+
+    assert summary["outcome"].tolist()[:3] == ["failed", "rejected", "not_run"]
+    assert summary["targets"].sum() == 6
+    assert summary["share"].sum() == pytest.approx(1.0)
+
+
+def test_parquet_export_keeps_the_dtypes(tmp_path: Path) -> None:
+    """A Parquet round trip gives back the same frame."""
+    frame = results_frame(ledger_with_every_outcome(tmp_path / "l.sqlite"))
+
+    back = pd.read_parquet(export_parquet(frame, tmp_path / "r.parquet"))
+
+    pd.testing.assert_frame_equal(back, frame)
+
+
+def test_csv_export_has_a_row_per_target(tmp_path: Path) -> None:
+    """The CSV holds every row with ISO UTC times."""
+    path = export_csv(
+        ledger_with_every_outcome(tmp_path / "l.sqlite"), tmp_path / "r.csv"
+    )
+
+    text = path.read_text()
+    assert len(pd.read_csv(path)) == 6
+    assert "2024-12-06T04:49:01.703000Z" in text
+
+
+async def test_report_and_exports_hold_no_secret_and_no_link(tmp_path: Path) -> None:
+    """A canary secret reaches none of ledger, frame, CSV, Parquet or report;
+    the report names no other host and fetches nothing."""
+    ledger = tmp_path / "run.sqlite"
+    kms = FakeKms(
+        disabled(("key-a", 1), ("key-b", 2)),
+        failures={
+            ("key-b", 2): [AuthenticationError(status_code=401, error_code="200")],
+            ("key-a", 1): [EndpointError(status_code=503, error_code="500")],
+        },
+    )
+    kms.base_url = "https://ocapi.ncloud.com/kms/v1"
+    kms.credentials = f"Credentials(secret={CANARY})"  # type: ignore[attr-defined]
+    result = await enable_versions(
+        kms, [("key-a", 1), ("key-b", 2)], ledger_path=ledger
+    )
+
+    report = write_report(result, tmp_path / "report.html").read_text()
+    files = [
+        ledger,
+        export_csv(result, tmp_path / "r.csv"),
+        export_parquet(result, tmp_path / "r.parquet"),
+    ]
+    assert all(CANARY.encode() not in path.read_bytes() for path in files)
+    assert CANARY not in report
+    assert CANARY not in result.frame().to_csv()
+    assert re.findall(r"https?://", report) == []
+    assert re.findall(r"<(?:script|link|img|iframe)\b", report) == []
+    assert report.index("Failures (1)") < report.index("Summary by outcome")
+    assert "<svg" in report
+    assert "ocapi.ncloud.com/kms/v1" in report

@@ -1,0 +1,176 @@
+"""The adaptive rate limiter, on a simulated clock: no real waiting."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+
+import pytest
+
+from kms_toolkit.bulk import AdaptiveRateLimiter
+
+
+class SimulatedTime:
+    """A clock that only moves when something sleeps on it."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.slept: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+class ServerBucket:
+    """The server side: a token bucket admitting ``rate``/s, bursting one second."""
+
+    def __init__(self, time: SimulatedTime, rate: float) -> None:
+        self.time, self.rate = time, rate
+        self.tokens, self.updated = rate, time.now
+
+    def admit(self) -> bool:
+        elapsed = self.time.now - self.updated
+        self.tokens = min(self.rate, self.tokens + elapsed * self.rate)
+        self.updated = self.time.now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return True
+        return False
+
+
+def limiter_on(time: SimulatedTime, rate: float | None = None) -> AdaptiveRateLimiter:
+    return AdaptiveRateLimiter(rate, clock=time.clock, sleep=time.sleep)
+
+
+def test_unpaced_limiter_never_sleeps() -> None:
+    """Without a rate and without 429s, permits are immediate."""
+    time = SimulatedTime()
+    limiter = limiter_on(time)
+
+    async def take_many() -> None:
+        for _ in range(1000):
+            await limiter.acquire()
+
+    asyncio.run(take_many())
+
+    assert time.slept == []
+    assert limiter.current_rate is None
+
+
+def test_paced_limiter_spaces_requests_evenly() -> None:
+    """At 10/s, ten permits take about a second of simulated time."""
+    time = SimulatedTime()
+    limiter = limiter_on(time, rate=10)
+
+    async def take(count: int) -> list[float]:
+        stamps = []
+        for _ in range(count):
+            await limiter.acquire()
+            stamps.append(time.now)
+        return stamps
+
+    stamps = asyncio.run(take(11))
+
+    gaps = [round(b - a, 6) for a, b in itertools.pairwise(stamps)]
+    assert gaps == [0.1] * 10
+    assert stamps[-1] - stamps[0] == pytest.approx(1.0, abs=0.02)
+
+
+def test_first_429_sets_the_pace_from_the_accepted_rate() -> None:
+    """An unpaced run that meets a 429 drops to 0.9 x what the server accepted."""
+    time = SimulatedTime()
+    limiter = limiter_on(time)
+    for _ in range(200):
+        time.now += 0.005  # 200 accepted over one second
+        limiter.on_success()
+
+    limiter.on_throttled(time.now)
+
+    assert limiter.current_rate == pytest.approx(0.9 * 200, rel=0.02)
+
+
+def test_429s_paced_before_a_decrease_are_ignored() -> None:
+    """Permits asked for before the pace dropped do not lower it again, even
+    when they went out after the drop: no cascade from one burst of 429s."""
+    time = SimulatedTime()
+    limiter = limiter_on(time, rate=100)
+
+    async def queue_permits() -> list[float]:
+        return [await limiter.acquire() for _ in range(20)]
+
+    tickets = asyncio.run(queue_permits())
+    limiter.on_throttled(tickets[0])
+    lowered = limiter.current_rate
+    for ticket in tickets[1:]:
+        limiter.on_throttled(ticket)
+
+    assert limiter.current_rate == lowered
+    assert limiter.throttled == 20
+
+
+def test_pace_climbs_after_a_decrease_but_not_past_the_ceiling() -> None:
+    """While calls succeed the pace rises again, up to the user's rate."""
+    time = SimulatedTime()
+    limiter = limiter_on(time, rate=50)
+    for _ in range(50):
+        time.now += 0.02
+        limiter.on_success()
+    limiter.on_throttled(time.now)
+    lowered = limiter.current_rate
+    assert lowered is not None
+    assert lowered < 50
+
+    time.now += 2
+    assert lowered < (limiter.current_rate or 0) < 50
+    time.now += 500
+    assert limiter.current_rate == 50
+
+
+def test_non_adaptive_limiter_keeps_its_rate() -> None:
+    """adaptive=False paces at the given rate whatever the server says."""
+    time = SimulatedTime()
+    limiter = AdaptiveRateLimiter(
+        20, adaptive=False, clock=time.clock, sleep=time.sleep
+    )
+
+    limiter.on_throttled(time.now)
+
+    assert limiter.current_rate == 20
+
+
+def test_rate_limit_must_be_positive() -> None:
+    """A zero or negative rate is refused."""
+    with pytest.raises(ValueError, match="rate_limit must be positive, not 0"):
+        AdaptiveRateLimiter(0)
+
+
+def test_converges_on_an_unknown_server_limit() -> None:
+    """Against a 200/s server limit it is not told, it settles at >= 90% of it
+    with <= 5% of requests answered 429 (one minute, simulated)."""
+    time = SimulatedTime()
+    server = ServerBucket(time, rate=200)
+    limiter = limiter_on(time)
+    accepted_late = throttled = sent = 0
+
+    async def run() -> None:
+        nonlocal accepted_late, throttled, sent
+        start = time.now
+        while time.now - start < 60:
+            ticket = await limiter.acquire()
+            time.now += 0.0005  # each request costs a little time even unpaced
+            sent += 1
+            if server.admit():
+                limiter.on_success()
+                accepted_late += time.now - start >= 30
+            else:
+                throttled += 1
+                limiter.on_throttled(ticket)
+
+    asyncio.run(run())
+
+    assert accepted_late / 30 >= 0.9 * 200
+    assert throttled / sent <= 0.05

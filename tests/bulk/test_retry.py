@@ -1,0 +1,126 @@
+"""Retry policy: which failures are retried, how often, how long it waits."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from kms_toolkit.bulk import RetryPolicy
+from kms_toolkit.errors import (
+    AuthenticationError,
+    EndpointError,
+    EndpointTimeoutError,
+    InvalidKeyTagError,
+    NotFoundError,
+    PermissionDeniedError,
+    QuotaExceededError,
+    RequestTimeoutError,
+    ThrottledError,
+    TransportError,
+)
+
+
+class Flaky:
+    """Fails with the given errors, then returns 'done'."""
+
+    def __init__(self, *errors: Exception) -> None:
+        self.errors = list(errors)
+        self.calls = 0
+
+    async def __call__(self) -> str:
+        self.calls += 1
+        if self.errors:
+            raise self.errors.pop(0)
+        return "done"
+
+
+RETRYABLE = [
+    ThrottledError(status_code=429, error_code="420", retry_after=1.0),
+    EndpointError(status_code=503, error_code="500"),
+    EndpointTimeoutError(status_code=504, error_code="510"),
+    TransportError("connection reset"),
+    RequestTimeoutError("read timeout"),
+]
+FINAL = [
+    AuthenticationError(status_code=401, error_code="200"),
+    PermissionDeniedError(status_code=401, error_code="210"),
+    NotFoundError(status_code=404, error_code="300"),
+    QuotaExceededError(status_code=429, error_code="400"),
+    InvalidKeyTagError("key tag is empty"),
+]
+
+
+@pytest.mark.parametrize("error", RETRYABLE, ids=lambda e: type(e).__name__)
+async def test_retryable_failures_are_retried(error: Exception) -> None:
+    """Throttling, 503, 504, dropped connections and timeouts are sent again."""
+    operation = Flaky(error, error)
+
+    result, attempts = await RetryPolicy(max_attempts=5).call(operation)
+
+    assert (result, attempts, operation.calls) == ("done", 3, 3)
+
+
+@pytest.mark.parametrize("error", FINAL, ids=lambda e: type(e).__name__)
+async def test_final_failures_are_not_retried(error: Exception) -> None:
+    """Auth, permission, not found, quota and bad input fail at once."""
+    operation = Flaky(error)
+
+    with pytest.raises(type(error)) as caught:
+        await RetryPolicy(max_attempts=5).call(operation)
+
+    assert caught.value is error
+    assert operation.calls == 1
+
+
+async def test_attempts_are_bounded() -> None:
+    """After max_attempts the last error is raised."""
+    errors = [EndpointError(status_code=503, error_code="500") for _ in range(9)]
+    operation = Flaky(*errors)
+
+    with pytest.raises(EndpointError) as caught:
+        await RetryPolicy(max_attempts=4).call(operation)
+
+    assert caught.value is errors[3]
+    assert operation.calls == 4
+
+
+async def test_a_final_failure_after_a_retry_stops_the_retries() -> None:
+    """A 503 then a 404: the 404 ends it."""
+    operation = Flaky(
+        EndpointError(status_code=503, error_code="500"),
+        NotFoundError(status_code=404, error_code="300"),
+    )
+
+    with pytest.raises(NotFoundError):
+        await RetryPolicy(max_attempts=5).call(operation)
+
+    assert operation.calls == 2
+
+
+def test_backoff_is_full_jitter_under_an_exponential_ceiling() -> None:
+    """Wait n is uniform in [0, min(max_delay, base * 2**(n-1))], seeded."""
+    policy = RetryPolicy(base_delay=0.1, max_delay=1.0, rng=random.Random(3))
+    expected = random.Random(3)
+
+    waits = [policy.backoff(attempt) for attempt in range(1, 7)]
+
+    ceilings = [0.1, 0.2, 0.4, 0.8, 1.0, 1.0]
+    assert waits == [expected.uniform(0, ceiling) for ceiling in ceilings]
+
+
+def test_retry_after_is_a_floor_under_the_wait() -> None:
+    """A Retry-After longer than the jitter is honoured, up to a cap."""
+    policy = RetryPolicy(base_delay=0.1, max_retry_after=30, rng=random.Random(1))
+
+    told = ThrottledError(status_code=429, error_code="420", retry_after=2.5)
+    too_long = ThrottledError(status_code=429, error_code="420", retry_after=3600)
+
+    assert policy.backoff(1, told) == 2.5
+    assert policy.backoff(1, too_long) == 30
+
+
+def test_max_attempts_must_be_positive() -> None:
+    """Zero attempts is refused."""
+    with pytest.raises(ValueError, match="max_attempts must be at least 1, not 0"):
+        RetryPolicy(max_attempts=0)
