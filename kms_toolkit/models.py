@@ -54,6 +54,11 @@ class KeyVersionChange:
     status: KeyVersionStatus
     status_date: datetime
 
+    def _repr_html_(self) -> str:
+        from kms_toolkit.notebook.display import key_version_change_html
+
+        return key_version_change_html(self)
+
 
 @dataclass(frozen=True, slots=True)
 class KeyVersion:
@@ -72,6 +77,11 @@ class KeyVersionList:
     key_tag: str
     current_version: int | None
     versions: tuple[KeyVersion, ...]
+
+    def _repr_html_(self) -> str:
+        from kms_toolkit.notebook.display import key_version_list_html
+
+        return key_version_list_html(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +108,11 @@ class KeyPage:
     total_pages: int
     total_count: int
 
+    def _repr_html_(self) -> str:
+        from kms_toolkit.notebook.display import key_page_html
+
+        return key_page_html(self)
+
 
 @dataclass(frozen=True, slots=True)
 class KeyInfo:
@@ -113,3 +128,8 @@ class KeyInfo:
     keystore_id: str | None = None
     nrn: str | None = None
     register_date: datetime | None = None
+
+    def _repr_html_(self) -> str:
+        from kms_toolkit.notebook.display import key_info_html
+
+        return key_info_html(self)

@@ -1,0 +1,467 @@
+"""The remediation panel: an ipywidgets front end over ``RemediationSession``.
+
+The panel is thin: every button hands its work to the session. Work that
+talks to the API runs as an asyncio task on the loop the kernel already runs
+(never ``asyncio.run``), so the notebook stays responsive and a Stop button
+can end a run. Any exception a callback raises lands in the panel's error
+area, never lost in a log.
+
+Example:
+    >>> from kms_toolkit.notebook import connect, remediation_panel
+    >>> kms = connect()  # doctest: +SKIP
+    >>> remediation_panel(kms)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import html
+import logging
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any, ParamSpec, TypeVar
+
+import ipywidgets as widgets
+
+from kms_toolkit.bulk import Outcome, Progress
+from kms_toolkit.client import AsyncKmsClient
+from kms_toolkit.notebook.display import (
+    html_table,
+    outcome_chart_png,
+    scroll_box,
+    status_badge,
+)
+from kms_toolkit.notebook.remediation_session import (
+    MAX_CONCURRENCY,
+    RemediationSession,
+    RunOptions,
+)
+
+__all__ = ["RemediationPanel", "remediation_panel"]
+
+logger = logging.getLogger(__name__)
+
+#: The most result rows the panel's table shows; the CSV holds them all.
+# NOTE: an HTML widget of thousands of rows makes the browser crawl; the
+# filters narrow what is shown, and every row is in the CSV and the report.
+TABLE_ROW_LIMIT = 200
+
+ALL = "all"
+
+# Lets a widget's label take the room it needs instead of being cut short.
+WIDE_LABEL = {"description_width": "initial"}
+
+#: The columns of the results table; the CSV and the report hold every column.
+RESULT_TABLE_COLUMNS = [
+    "key_tag",
+    "version",
+    "outcome",
+    "error_code",
+    "message",
+    "attempts",
+    "latency_ms",
+]
+
+Params = ParamSpec("Params")
+Returned = TypeVar("Returned")
+
+
+def remediation_panel(
+    client: Any, *, output_dir: str | Path = "kms-remediation"
+) -> RemediationPanel:
+    """Open the remediation panel on a client and start discovering its keys.
+
+    ``client`` is an ``AsyncKmsClient`` or what ``connect()`` returned.
+    Reports, CSV files and ledgers go to ``output_dir``.
+
+    Example:
+        >>> panel = remediation_panel(kms, output_dir="reports")  # doctest: +SKIP
+        >>> panel  # doctest: +SKIP
+    """
+    async_client = getattr(client, "async_client", client)
+    if not isinstance(async_client, AsyncKmsClient):
+        raise TypeError(
+            "remediation_panel needs an AsyncKmsClient or the connection that "
+            f"connect() returns, got {type(client).__name__}"
+        )
+    panel = RemediationPanel(RemediationSession(async_client, output_dir=output_dir))
+    panel.start_discovery()
+    return panel
+
+
+def _button(description: str, style: str = "", tooltip: str = "") -> widgets.Button:
+    """A button with a readable width."""
+    return widgets.Button(
+        description=description,
+        button_style=style,
+        tooltip=tooltip or description,
+        layout=widgets.Layout(width="auto"),
+    )
+
+
+class RemediationPanel(widgets.VBox):  # type: ignore[misc]
+    """Widgets over a ``RemediationSession``; attributes are its parts, for tests.
+
+    Build it with ``remediation_panel(client)``.
+    """
+
+    def __init__(self, session: RemediationSession) -> None:
+        self.session = session
+        self.task: asyncio.Task[None] | None = None
+        self._busy = False
+        session.on_progress = self._guarded(self.show_progress)
+        self._build_discovery()
+        self._build_run_controls()
+        self._build_results()
+        self._wire()
+        super().__init__(
+            [
+                widgets.HTML(f"<h3>KMS key version remediation</h3>{self._where()}"),
+                self.status_line,
+                self.error_area,
+                widgets.HTML("<b>1. Keys and versions</b>"),
+                widgets.HBox(
+                    [self.discover_button, self.version_filter, self.action_filter]
+                ),
+                self.versions_table,
+                widgets.HTML("<b>2. Targets and run</b>"),
+                widgets.HBox(
+                    [
+                        self.targets,
+                        widgets.VBox([self.select_all_button, self.select_none_button]),
+                    ]
+                ),
+                widgets.HBox([self.dry_run, self.concurrency, self.rate_limit]),
+                widgets.HBox([self.run_button, self.stop_button, self.resume_button]),
+                widgets.HBox([self.progress_bar, self.progress_label]),
+                widgets.HTML("<b>3. Results</b>"),
+                widgets.HBox([self.outcome_filter, self.error_code_filter]),
+                self.results_table,
+                self.chart,
+                widgets.HBox(
+                    [self.save_report_button, self.save_csv_button, self.saved_label]
+                ),
+            ],
+            layout=widgets.Layout(border="1px solid #ccc", padding="8px"),
+        )
+        self.refresh_buttons()
+
+    def _where(self) -> str:
+        folder = html.escape(str(self.session.output_dir.resolve()))
+        api = html.escape(self.session.client.base_url)
+        return f"<div>API: <code>{api}</code> · files go to <code>{folder}</code></div>"
+
+    def _build_discovery(self) -> None:
+        self.status_line = widgets.HTML("Starting…")
+        self.error_area = widgets.HTML("")
+        self.discover_button = _button(
+            "Discover", tooltip="List keys and versions again"
+        )
+        self.version_filter = widgets.ToggleButtons(
+            options=[ALL, "DISABLE", "ENABLE"], value=ALL, description="Versions"
+        )
+        self.action_filter = widgets.ToggleButtons(
+            options=[ALL, "enable", "skip"], value=ALL, description="Action"
+        )
+        self.versions_table = widgets.HTML("")
+        self.targets = widgets.SelectMultiple(
+            options=[],
+            rows=8,
+            description="Targets",
+            layout=widgets.Layout(width="60%"),
+        )
+        self.select_all_button = _button("Select all")
+        self.select_none_button = _button("Select none")
+
+    def _build_run_controls(self) -> None:
+        self.dry_run = widgets.Checkbox(
+            value=True, description="Dry run (send nothing)"
+        )
+        self.concurrency = widgets.BoundedIntText(
+            value=16,
+            min=1,
+            max=MAX_CONCURRENCY,
+            description="Concurrency",
+            style=WIDE_LABEL,
+            layout=widgets.Layout(width="180px"),
+        )
+        self.rate_limit = widgets.BoundedFloatText(
+            value=0.0,
+            min=0.0,
+            max=100_000.0,
+            description="Max requests/s",
+            style=WIDE_LABEL,
+            layout=widgets.Layout(width="200px"),
+            tooltip="0 means no limit; 429s still slow the run down",
+        )
+        self.run_button = _button("Run", "primary")
+        self.stop_button = _button(
+            "Stop", "danger", "Stop after the requests in flight"
+        )
+        self.resume_button = _button(
+            "Resume", "", "Finish the stopped run from its ledger"
+        )
+        self.progress_bar = widgets.IntProgress(
+            value=0, min=0, max=1, description="Progress"
+        )
+        self.progress_label = widgets.HTML("")
+
+    def _build_results(self) -> None:
+        self.outcome_filter = widgets.Dropdown(
+            options=[ALL], value=ALL, description="Outcome"
+        )
+        self.error_code_filter = widgets.Dropdown(
+            options=[ALL], value=ALL, description="Error code"
+        )
+        self.results_table = widgets.HTML("")
+        self.chart = widgets.Image(
+            format="png", layout=widgets.Layout(max_width="480px")
+        )
+        self.save_report_button = _button("Save HTML report")
+        self.save_csv_button = _button("Save CSV")
+        self.saved_label = widgets.HTML("")
+
+    def _wire(self) -> None:
+        """Connect each button and filter to its step; every one is guarded."""
+        clicks: list[tuple[widgets.Button, Callable[[], object]]] = [
+            (self.discover_button, self.start_discovery),
+            (self.select_all_button, lambda: self._select(all_=True)),
+            (self.select_none_button, lambda: self._select(all_=False)),
+            (self.run_button, lambda: self._launch(self._run)),
+            (self.resume_button, lambda: self._launch(self._resume)),
+            (self.stop_button, self._stop),
+            (self.save_report_button, lambda: self._saved(self.session.save_report())),
+            (self.save_csv_button, lambda: self._saved(self.session.save_csv())),
+        ]
+        for button, action in clicks:
+            button.on_click(self._guarded(lambda _, act=action: act()))
+        changes: list[tuple[widgets.DOMWidget, Callable[[], object]]] = [
+            (self.version_filter, self.show_versions),
+            (self.action_filter, self.show_versions),
+            (self.targets, self._targets_changed),
+            (self.outcome_filter, self.show_results),
+            (self.error_code_filter, self.show_results),
+        ]
+        for widget, action in changes:
+            widget.observe(self._guarded(lambda _, act=action: act()), names="value")
+
+    # Plumbing: errors, tasks, buttons.
+
+    def _guarded(
+        self, callback: Callable[Params, Returned]
+    ) -> Callable[Params, Returned | None]:
+        """``callback``, with any exception shown in the error area instead."""
+
+        @functools.wraps(callback)
+        def guarded(*args: Params.args, **kwargs: Params.kwargs) -> Returned | None:
+            try:
+                return callback(*args, **kwargs)
+            except Exception as exc:
+                self.show_error(exc)
+                return None
+
+        return guarded
+
+    def show_error(self, exc: BaseException) -> None:
+        """Show an exception's type and message in the error area."""
+        logger.debug("panel callback failed: %s", type(exc).__name__, exc_info=exc)
+        self.error_area.value = (
+            '<div style="color:#b3261e;border:1px solid #b3261e;padding:4px 8px">'
+            f"<b>{html.escape(type(exc).__name__)}</b>: {html.escape(str(exc))}</div>"
+        )
+
+    def _launch(self, work: Callable[[], Awaitable[None]]) -> None:
+        """Schedule ``work`` on the running loop; its failure lands in the panel."""
+        if self._busy:
+            raise RuntimeError(
+                "the panel is busy: wait for the current step or stop it"
+            )
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            raise RuntimeError(
+                "the panel needs a running asyncio loop, as a Jupyter kernel has"
+            ) from None
+        self.error_area.value = ""
+        self._busy = True
+        self.task = loop.create_task(self._supervise(work))
+        self.refresh_buttons()
+
+    async def _supervise(self, work: Callable[[], Awaitable[None]]) -> None:
+        try:
+            await work()
+        except Exception as exc:
+            # Shown in the panel: a task's exception would otherwise be lost.
+            self.status_line.value = "The last step failed: see the error above."
+            self.show_error(exc)
+        finally:
+            self._busy = False
+            self.refresh_buttons()
+
+    async def wait(self) -> None:
+        """Wait until the step under way (discovery, run, resume) has ended."""
+        while self.task is not None and not self.task.done():
+            await asyncio.shield(self.task)
+
+    def refresh_buttons(self) -> None:
+        """Enable exactly the buttons that make sense now."""
+        busy = self._busy
+        running = self.session.running
+        run = self.session.run_result
+        self.discover_button.disabled = busy
+        self.run_button.disabled = busy or not self.session.selected
+        self.stop_button.disabled = not running
+        # A dry run sends nothing, so there is nothing to resume from its ledger.
+        resumable = run is not None and run.cancelled and not run.dry_run
+        self.resume_button.disabled = busy or not resumable
+        self.save_report_button.disabled = busy or run is None
+        self.save_csv_button.disabled = busy or run is None
+
+    # Steps.
+
+    def start_discovery(self) -> None:
+        """Discover keys and versions in the background."""
+        self.status_line.value = "Discovering keys and versions…"
+        self._launch(self._discover)
+
+    async def _discover(self) -> None:
+        await self.session.discover()
+        self.targets.options = self.session.candidates()
+        self.targets.value = tuple(t for _, t in self.session.candidates())
+        self.show_versions()
+        self.status_line.value = (
+            f"{len(self.session.selected)} disabled versions can be enabled; "
+            "all are selected."
+        )
+
+    def show_versions(self) -> None:
+        """Fill the versions table from the plan and the two filters."""
+        if self.session.plan is None:
+            return
+        statuses = (
+            [] if self.version_filter.value == ALL else [self.version_filter.value]
+        )
+        actions = [] if self.action_filter.value == ALL else [self.action_filter.value]
+        frame = self.session.versions(version_statuses=statuses, actions=actions)
+        columns = [
+            "key_name",
+            "key_tag",
+            "key_status",
+            "version",
+            "version_status",
+            "action",
+            "reason",
+        ]
+        table = html_table(
+            columns,
+            frame[columns].itertuples(index=False, name=None),
+            badge_columns=["key_status", "version_status", "action"],
+        )
+        self.versions_table.value = scroll_box(table)
+
+    def _targets_changed(self) -> None:
+        self.session.select(self.targets.value)
+        self.refresh_buttons()
+
+    def _select(self, *, all_: bool) -> None:
+        self.targets.value = tuple(t for _, t in self.targets.options) if all_ else ()
+
+    def _options(self) -> RunOptions:
+        rate = float(self.rate_limit.value)
+        return RunOptions(
+            dry_run=bool(self.dry_run.value),
+            concurrency=int(self.concurrency.value),
+            rate_limit=rate if rate > 0 else None,
+        )
+
+    async def _run(self) -> None:
+        options = self._options()
+        mode = "Dry run" if options.dry_run else "Run"
+        self._before_run(
+            f"{mode} of {len(self.session.selected)} versions…",
+            len(self.session.selected),
+        )
+        await self.session.run(options)
+        self._after_run()
+
+    async def _resume(self) -> None:
+        self._before_run("Resuming from the ledger…", self.progress_bar.max)
+        await self.session.resume(self._options())
+        self._after_run()
+
+    def _before_run(self, message: str, total: int) -> None:
+        self.status_line.value = message
+        self.progress_bar.max = max(total, 1)
+        self.progress_bar.value = 0
+        self.progress_label.value = ""
+        self.refresh_buttons()
+
+    def _stop(self) -> None:
+        if self.session.request_stop():
+            self.status_line.value = "Stopping after the requests in flight…"
+        self.refresh_buttons()
+
+    def show_progress(self, progress: Progress) -> None:
+        """Move the bar and the counts; called at most every few tenths of a second."""
+        self.progress_bar.max = max(progress.total, 1)
+        self.progress_bar.value = progress.done
+        counts = " ".join(
+            f"{status_badge(o.value)} {progress.counts.get(o, 0)}"
+            for o in Outcome
+            if progress.counts.get(o, 0)
+        )
+        limit = progress.current_rate_limit
+        pace = f" · limit {limit:.0f}/s" if limit else ""
+        self.progress_label.value = (
+            f"{progress.done}/{progress.total} {counts} · "
+            f"{progress.rate_per_second:.1f}/s{pace}"
+        )
+        self.refresh_buttons()
+
+    def _after_run(self) -> None:
+        run = self.session.run_result
+        assert run is not None  # _run and _resume set it before returning
+        self.outcome_filter.options = [ALL, *[o.value for o in Outcome]]
+        self.outcome_filter.value = ALL
+        self.error_code_filter.options = [ALL, *self.session.error_codes()]
+        self.error_code_filter.value = ALL
+        counts = self.session.outcome_counts()
+        self.chart.value = outcome_chart_png(counts)
+        self.show_results()
+        ended = "stopped: Resume finishes it" if run.cancelled else "finished"
+        dry = " (dry run: nothing was changed)" if run.dry_run else ""
+        self.status_line.value = f"Run {html.escape(run.run_id)} {ended}{dry}."
+
+    def show_results(self) -> None:
+        """Fill the results table from the last run and the two filters."""
+        if self.session.run_result is None:
+            return
+        outcome = (
+            None if self.outcome_filter.value == ALL else self.outcome_filter.value
+        )
+        code = (
+            None
+            if self.error_code_filter.value == ALL
+            else self.error_code_filter.value
+        )
+        frame = self.session.results(outcome=outcome, error_code=code)
+        counts = self.session.outcome_counts()
+        summary = " ".join(f"{status_badge(o)} {n}" for o, n in counts.items() if n)
+        shown = frame.head(TABLE_ROW_LIMIT)[RESULT_TABLE_COLUMNS]
+        self.results_table.value = (
+            f'<div class="kms-outcome-counts">{summary}</div>'
+            f"<div>{len(shown)} of {len(frame)} rows shown</div>"
+            + scroll_box(
+                html_table(
+                    [str(c) for c in shown.columns],
+                    shown.itertuples(index=False, name=None),
+                    badge_columns=["outcome"],
+                )
+            )
+        )
+
+    def _saved(self, path: Path) -> None:
+        self.saved_label.value = (
+            f"saved <code>{html.escape(str(path.resolve()))}</code>"
+        )

@@ -1,0 +1,254 @@
+"""The remediation panel, driven like a user does: set widgets, click buttons.
+
+Each test runs against a demo emulator on the loopback and asserts on widget
+state (buttons, counts, tables) and on the emulator's own state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from kms_toolkit.bulk import Outcome
+from kms_toolkit.client import AsyncKmsClient, KmsClient
+from kms_toolkit.credentials import Credentials
+from kms_toolkit.emulator import Fault, RunningEmulator, serve
+from kms_toolkit.notebook import RemediationPanel, remediation_panel
+
+Demo = tuple[RunningEmulator, AsyncKmsClient]
+
+
+@pytest.fixture
+async def demo() -> AsyncIterator[Demo]:
+    """A demo emulator and an async client to it, both closed afterwards."""
+    with serve(dataset="demo") as emulator:
+        client = AsyncKmsClient(emulator.credentials, endpoint=emulator.url)
+        try:
+            yield emulator, client
+        finally:
+            await client.aclose()
+
+
+async def opened(demo: Demo, tmp_path: Path) -> RemediationPanel:
+    """A panel on the demo client whose discovery has finished."""
+    panel = remediation_panel(demo[1], output_dir=tmp_path / "out")
+    await panel.wait()
+    return panel
+
+
+async def click_and_wait(panel: RemediationPanel, button: object) -> None:
+    """Click a panel button and wait for the step it started."""
+    button.click()  # type: ignore[attr-defined]
+    await panel.wait()
+
+
+async def test_opening_selects_every_disabled_version_of_enabled_keys(
+    demo: Demo, tmp_path: Path
+) -> None:
+    """Discovery preselects exactly the versions NCP would let us enable."""
+    emulator, _ = demo
+
+    panel = await opened(demo, tmp_path)
+
+    expected = emulator.state.count_disabled_versions(enabled_keys_only=True)
+    assert len(panel.targets.value) == expected == len(panel.targets.options)
+    assert panel.error_area.value == ""
+    assert f"{expected} disabled versions can be enabled" in panel.status_line.value
+    assert not panel.run_button.disabled
+    assert panel.stop_button.disabled
+    assert panel.resume_button.disabled
+    assert panel.save_report_button.disabled
+
+
+async def test_version_filters_narrow_the_versions_table(
+    demo: Demo, tmp_path: Path
+) -> None:
+    """The status and action toggles filter the versions table."""
+    panel = await opened(demo, tmp_path)
+
+    panel.version_filter.value = "ENABLE"
+    enabled_only = panel.versions_table.value
+    panel.version_filter.value = "all"
+    panel.action_filter.value = "enable"
+    to_enable = panel.versions_table.value
+
+    assert ">DISABLE</span>" not in enabled_only.replace("key_status", "")
+    assert to_enable.count(">enable</span>") == len(panel.targets.options)
+    assert ">skip</span>" not in to_enable
+
+
+async def test_dry_run_sends_no_enable_and_shows_dry_run_counts(
+    demo: Demo, tmp_path: Path
+) -> None:
+    """The default dry run changes nothing and counts every target as dry_run."""
+    emulator, _ = demo
+    panel = await opened(demo, tmp_path)
+    before = emulator.state.count_disabled_versions()
+
+    await click_and_wait(panel, panel.run_button)
+
+    selected = len(panel.targets.value)
+    assert emulator.state.count_disabled_versions() == before
+    assert emulator.counters.enabled_targets() == {}
+    assert panel.session.outcome_counts()[Outcome.DRY_RUN] == selected
+    assert f">dry_run</span> {selected}" in panel.results_table.value
+    assert "dry run: nothing was changed" in panel.status_line.value
+    assert panel.resume_button.disabled
+    assert not panel.save_csv_button.disabled
+
+
+async def test_run_enables_only_the_picked_targets(demo: Demo, tmp_path: Path) -> None:
+    """Unpicking one target leaves exactly that version disabled."""
+    emulator, _ = demo
+    panel = await opened(demo, tmp_path)
+    left_out, *picked = panel.targets.value
+    panel.targets.value = tuple(picked)
+    panel.dry_run.value = False
+    panel.concurrency.value = 4
+
+    await click_and_wait(panel, panel.run_button)
+
+    remaining = emulator.state.disabled_versions(enabled_keys_only=True)
+    assert [(t, v) for t, v, *_ in remaining] == [tuple(left_out)]
+    assert panel.progress_bar.value == panel.progress_bar.max == len(picked)
+    assert f">enabled</span> {len(picked)}" in panel.progress_label.value
+    panel.outcome_filter.value = "enabled"
+    assert f"{len(picked)} of {len(picked)} rows shown" in panel.results_table.value
+    assert bytes(panel.chart.value).startswith(b"\x89PNG")
+
+
+async def test_failures_are_filtered_by_outcome_and_error_code(
+    demo: Demo, tmp_path: Path
+) -> None:
+    """A target NCP refuses shows under failed and under its error code only."""
+    emulator, _ = demo
+    panel = await opened(demo, tmp_path)
+    tag, version = panel.targets.value[0]
+    emulator.schedule(
+        Fault.FORBIDDEN, operation="enableKeyVersion", key_tag=tag, version=version
+    )
+    panel.dry_run.value = False
+
+    await click_and_wait(panel, panel.run_button)
+
+    assert "230" in panel.error_code_filter.options
+    panel.error_code_filter.value = "230"
+    assert "1 of 1 rows shown" in panel.results_table.value
+    assert tag in panel.results_table.value
+    panel.error_code_filter.value = "all"
+    panel.outcome_filter.value = "enabled"
+    others = len(panel.targets.value) - 1
+    assert f"{others} of {others} rows shown" in panel.results_table.value
+    assert ">failed</span> 1" in panel.results_table.value
+
+
+async def test_stop_keeps_what_finished_and_resume_completes(
+    demo: Demo, tmp_path: Path
+) -> None:
+    """Stop ends the run with some targets not run; Resume enables the rest."""
+    emulator, _ = demo
+    emulator.configure(latency_ms=150)
+    panel = await opened(demo, tmp_path)
+    total = len(panel.targets.value)
+    panel.dry_run.value = False
+    panel.concurrency.value = 1
+
+    panel.run_button.click()
+    for _ in range(400):  # bounded: at most about 20 s
+        progress = panel.session.progress
+        if progress is not None and progress.done >= 1:
+            break
+        await asyncio.sleep(0.05)
+    assert not panel.stop_button.disabled
+    panel.stop_button.click()
+    await panel.wait()
+
+    stopped = panel.session.outcome_counts()
+    assert panel.session.run_result is not None
+    assert panel.session.run_result.cancelled
+    assert 1 <= stopped[Outcome.ENABLED] < total
+    assert stopped[Outcome.NOT_RUN] == total - stopped[Outcome.ENABLED]
+    assert "Resume finishes it" in panel.status_line.value
+    assert not panel.resume_button.disabled
+
+    emulator.configure(latency_ms=0)
+    await click_and_wait(panel, panel.resume_button)
+
+    assert emulator.state.count_disabled_versions(enabled_keys_only=True) == 0
+    assert panel.session.outcome_counts()[Outcome.NOT_RUN] == 0
+    assert panel.resume_button.disabled
+    assert panel.error_area.value == ""
+
+
+async def test_save_buttons_write_report_and_csv_into_the_folder(
+    demo: Demo, tmp_path: Path
+) -> None:
+    """The save buttons write an HTML report and a CSV and show where."""
+    panel = await opened(demo, tmp_path)
+    await click_and_wait(panel, panel.run_button)
+
+    panel.save_report_button.click()
+    report_label = panel.saved_label.value
+    panel.save_csv_button.click()
+    csv_label = panel.saved_label.value
+
+    reports = list((tmp_path / "out").glob("report-*.html"))
+    tables = list((tmp_path / "out").glob("results-*.csv"))
+    assert len(reports) == len(tables) == 1
+    assert str(reports[0]) in report_label
+    assert str(tables[0]) in csv_label
+    assert "dry_run" in tables[0].read_text(encoding="utf-8")
+
+
+async def test_a_failing_click_shows_its_error_in_the_panel(
+    demo: Demo, tmp_path: Path
+) -> None:
+    """Resume before any run reports why in the error area, not in a log."""
+    panel = await opened(demo, tmp_path)
+
+    await click_and_wait(panel, panel.resume_button)
+
+    assert "InvalidInputError" in panel.error_area.value
+    assert "there is no run to resume" in panel.error_area.value
+
+
+async def test_a_failing_background_step_shows_its_error_in_the_panel(
+    demo: Demo, tmp_path: Path
+) -> None:
+    """Discovery against a stopped server shows the transport error."""
+    emulator, _ = demo
+    panel = await opened(demo, tmp_path)
+    emulator.stop()
+
+    await click_and_wait(panel, panel.discover_button)
+
+    assert "<b>TransportError</b>: getKeyList: no HTTP answer" in panel.error_area.value
+    assert "failed" in panel.status_line.value
+    assert not panel.discover_button.disabled
+
+
+async def test_bad_options_are_refused_before_a_run(demo: Demo, tmp_path: Path) -> None:
+    """No targets picked: the run refuses and says what is missing."""
+    emulator, _ = demo
+    panel = await opened(demo, tmp_path)
+    panel.targets.value = ()
+
+    await click_and_wait(panel, panel.run_button)
+
+    assert "no targets are selected" in panel.error_area.value
+    assert emulator.counters.requests("enableKeyVersion") == 0
+
+
+def test_a_sync_client_is_refused_with_the_reason(tmp_path: Path) -> None:
+    """The panel needs the async client; a KmsClient gets a clear TypeError."""
+    client = KmsClient(Credentials("AK", "SK"), endpoint="http://127.0.0.1:9/kms/v1")
+    try:
+        with pytest.raises(
+            TypeError, match=r"needs an AsyncKmsClient .* got KmsClient"
+        ):
+            remediation_panel(client, output_dir=tmp_path)
+    finally:
+        client.close()
