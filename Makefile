@@ -13,7 +13,7 @@ export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
 export UV_PYTHON := $(shell command -v $(PYTHON))
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: demo test lint typecheck check-client regen unit browser-deps clean
+.PHONY: demo test lint typecheck check-client regen lab browser-deps clean
 
 demo: $(VENV)/.synced
 	$(BIN)/kms-toolkit demo
@@ -33,6 +33,9 @@ check-client: $(VENV)/.synced
 
 regen: $(VENV)/.synced
 	$(BIN)/python scripts/generate_client.py
+
+lab: $(VENV)/.synced
+	$(BIN)/jupyter lab notebooks/
 
 # uv installs exactly what uv.lock pins; it lives in its own small venv so that
 # syncing the project's venv never removes the tool doing the syncing.
