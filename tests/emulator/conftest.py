@@ -10,7 +10,6 @@ from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
-from emulator_testkit import ACCESS_KEY, SECRET_KEY, FrozenClock, RecordingSleep
 
 from kms_toolkit.auth import SignatureV2
 from kms_toolkit.credentials import Credentials
@@ -22,6 +21,12 @@ from kms_toolkit.emulator import (
     RunningEmulator,
     build_state,
     serve,
+)
+from tests.emulator.emulator_testkit import (
+    ACCESS_KEY,
+    SECRET_KEY,
+    FrozenClock,
+    RecordingSleep,
 )
 
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import httpx
-from emulator_testkit import assert_error, disabled_target
 
 from kms_toolkit.emulator import EmulatorApp, KmsState
+from tests.emulator.emulator_testkit import assert_error, disabled_target
 
 
 async def test_counters_route_reports_requests_by_operation_and_outcome(

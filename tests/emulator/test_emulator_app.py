@@ -7,9 +7,14 @@ from typing import Any
 
 import httpx
 import pytest
-from emulator_testkit import FROZEN_NOW, FrozenClock, assert_error, tag_of
 
 from kms_toolkit.emulator import EmulatorApp, KmsState
+from tests.emulator.emulator_testkit import (
+    FROZEN_NOW,
+    FrozenClock,
+    assert_error,
+    tag_of,
+)
 
 NOW_MS = int(FROZEN_NOW * 1000)
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from emulator_testkit import FrozenClock, tag_of
 
 from kms_toolkit.client import AsyncKmsClient, KmsClient
 from kms_toolkit.credentials import Credentials
@@ -16,6 +15,7 @@ from kms_toolkit.errors import (
     ThrottledError,
     TransportError,
 )
+from tests.emulator.emulator_testkit import FrozenClock, tag_of
 
 
 def test_sync_client_round_trips_all_five_operations(

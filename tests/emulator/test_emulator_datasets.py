@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from emulator_testkit import FrozenClock
 
 from kms_toolkit.emulator import build_state
+from tests.emulator.emulator_testkit import FrozenClock
 
 
 def test_demo_has_every_interesting_situation() -> None:

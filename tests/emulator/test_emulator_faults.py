@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from emulator_testkit import FrozenClock, RecordingSleep, assert_error, disabled_target
 
 from kms_toolkit.emulator import (
     ConnectionDropped,
@@ -16,6 +15,12 @@ from kms_toolkit.emulator import (
     KmsState,
 )
 from kms_toolkit.emulator.faults import TokenBucket
+from tests.emulator.emulator_testkit import (
+    FrozenClock,
+    RecordingSleep,
+    assert_error,
+    disabled_target,
+)
 
 
 def test_token_bucket_admits_a_burst_then_the_rate(clock: FrozenClock) -> None:

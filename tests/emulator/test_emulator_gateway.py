@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from emulator_testkit import FROZEN_NOW, FrozenClock, assert_error
 
 from kms_toolkit.auth import SIGNATURE_HEADER, TIMESTAMP_HEADER, signing_headers
 from kms_toolkit.credentials import Credentials
 from kms_toolkit.emulator import EmulatorApp, Gateway, KmsState, generate_credentials
 from kms_toolkit.emulator.errors import GatewayError
+from tests.emulator.emulator_testkit import FROZEN_NOW, FrozenClock, assert_error
 
 NOW_MS = int(FROZEN_NOW * 1000)
 

@@ -6,11 +6,11 @@ import socket
 
 import httpx
 import pytest
-from emulator_testkit import assert_error, disabled_target
 
 from kms_toolkit.auth import SignatureV2
 from kms_toolkit.credentials import Credentials
 from kms_toolkit.emulator import Fault, RunningEmulator, serve, start
+from tests.emulator.emulator_testkit import assert_error, disabled_target
 
 
 def test_serve_answers_signed_requests_and_stops_cleanly(pair: Credentials) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import threading
 
 import pytest
-from emulator_testkit import FROZEN_NOW, FrozenClock
 
 from kms_toolkit.emulator import KeyStatus, KmsState
 from kms_toolkit.emulator.errors import (
@@ -16,6 +15,7 @@ from kms_toolkit.emulator.errors import (
     VersionNotFoundError,
 )
 from kms_toolkit.emulator.state import DELETION_GRACE_MS, key_tag_for
+from tests.emulator.emulator_testkit import FROZEN_NOW, FrozenClock
 
 NOW_MS = int(FROZEN_NOW * 1000)
 
