@@ -1,7 +1,8 @@
 """A local emulator of NCP KMS: signature checks, KMS rules, injected trouble.
 
-It is a real HTTP server on loopback (``serve``/``start``), or an in-process
-ASGI app (``build_app``) for fast tests with ``httpx.ASGITransport``. Where
+It is a real HTTP server on loopback (``serve``/``start``), the same in a
+process of its own (``spawn``), or an in-process ASGI app (``build_app``) for
+fast tests with ``httpx.ASGITransport``. Where
 NCP's behaviour is undocumented, the emulator's choice is marked ``NOTE:`` in
 the code and listed in ``docs/emulator.md``.
 
@@ -19,6 +20,7 @@ from kms_toolkit.emulator.datasets import DATASETS, build_state
 from kms_toolkit.emulator.errors import EmulatorError, GatewayError, ServiceError
 from kms_toolkit.emulator.faults import Fault, FaultRule, InjectionSettings, Injector
 from kms_toolkit.emulator.gateway import Gateway, generate_credentials
+from kms_toolkit.emulator.process import EmulatorProcess, spawn
 from kms_toolkit.emulator.server import RunningEmulator, build_app, serve, start
 from kms_toolkit.emulator.state import KeyStatus, KmsState, VersionStatus
 
@@ -28,6 +30,7 @@ __all__ = [
     "Counters",
     "EmulatorApp",
     "EmulatorError",
+    "EmulatorProcess",
     "Fault",
     "FaultRule",
     "Gateway",
@@ -43,5 +46,6 @@ __all__ = [
     "build_state",
     "generate_credentials",
     "serve",
+    "spawn",
     "start",
 ]

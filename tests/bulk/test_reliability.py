@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import csv
-import json
 import os
 import signal
 import sqlite3
@@ -15,12 +14,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from kms_toolkit.bulk import Outcome, enable_versions, plan_remediation, results_frame
 from kms_toolkit.client import AsyncKmsClient
-from kms_toolkit.emulator import serve
+from kms_toolkit.emulator import EmulatorProcess, serve, spawn
 
 pytestmark = pytest.mark.slow
 
@@ -83,26 +81,28 @@ async def test_plan_finds_exactly_the_enableable_versions() -> None:
 
 
 @pytest.fixture
-def emulator_process(tmp_path: Path) -> Iterator[dict[str, Any]]:
+def emulator_process() -> Iterator[EmulatorProcess]:
     """A `kms-toolkit emulator` subprocess with latency; always stopped."""
-    process = subprocess.Popen(
-        [*KMS_TOOLKIT, "emulator", "--dataset", "synthetic", "--keys", "400",
-         "--versions-per-key", "8", "--seed", "11", "--latency-ms", "30"],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-    )  # fmt: skip
-    try:
-        assert process.stdout is not None
-        announced = json.loads(process.stdout.readline())
-        yield announced
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        if process.stdout is not None:
-            process.stdout.close()
+    with spawn(
+        "--dataset", "synthetic", "--keys", "400", "--versions-per-key", "8",
+        "--seed", "11", "--latency-ms", "30",
+    ) as emulator:  # fmt: skip
+        yield emulator
+
+
+def run_setup(
+    emulator: EmulatorProcess, tmp_path: Path
+) -> tuple[list[tuple[str, int]], Path, dict[str, str]]:
+    """Every disabled version as a targets CSV, and the CLI's environment."""
+    targets = emulator.disabled_versions()
+    targets_csv = tmp_path / "targets.csv"
+    with targets_csv.open("w", newline="") as handle:
+        csv.writer(handle).writerows([("key_tag", "version"), *targets])
+    env = os.environ | {
+        "NCLOUD_ACCESS_KEY_ID": emulator.credentials.access_key,
+        "NCLOUD_SECRET_ACCESS_KEY": emulator.credentials.secret_key,
+    }
+    return targets, targets_csv, env
 
 
 def recorded_outcomes(ledger: Path) -> int:
@@ -119,21 +119,13 @@ def recorded_outcomes(ledger: Path) -> int:
 
 
 def test_a_run_killed_with_sigkill_resumes_without_enabling_twice(
-    emulator_process: dict[str, Any], tmp_path: Path
+    emulator_process: EmulatorProcess, tmp_path: Path
 ) -> None:
     """SIGKILL mid-run, then resume: every target has one outcome, all enabled,
     and the emulator enabled no target twice."""
-    admin = emulator_process["admin_url"]
-    targets = [tuple(pair) for pair in httpx.get(f"{admin}/disabled-versions").json()]
-    targets_csv = tmp_path / "targets.csv"
-    with targets_csv.open("w", newline="") as handle:
-        csv.writer(handle).writerows([("key_tag", "version"), *targets])
+    targets, targets_csv, env = run_setup(emulator_process, tmp_path)
     ledger = tmp_path / "run.sqlite"
-    env = os.environ | {
-        "NCLOUD_ACCESS_KEY_ID": emulator_process["access_key"],
-        "NCLOUD_SECRET_ACCESS_KEY": emulator_process["secret_key"],
-    }
-    connection = ["--endpoint", emulator_process["url"]]
+    connection = ["--endpoint", emulator_process.url]
 
     run = subprocess.Popen(
         [*KMS_TOOLKIT, "run", "--targets", str(targets_csv), "--ledger", str(ledger),
@@ -163,29 +155,21 @@ def test_a_run_killed_with_sigkill_resumes_without_enabling_twice(
     assert frame["seq"].is_unique
     assert set(frame["outcome"]) <= {"enabled", "already_enabled"}
     assert one_row_per_target(ledger)
-    counts = httpx.get(f"{admin}/counters").json()["enables"]
+    counts = emulator_process.admin("GET", "counters")["enables"]
     assert {(c["keyTag"], c["version"]) for c in counts} == set(targets)
     assert max(c["count"] for c in counts) == 1
 
 
 def test_ctrl_c_stops_a_cli_run_cleanly(
-    emulator_process: dict[str, Any], tmp_path: Path
+    emulator_process: EmulatorProcess, tmp_path: Path
 ) -> None:
     """SIGINT: requests in flight finish, the ledger records the stop, exit 1,
     and the summary says how to resume."""
-    admin = emulator_process["admin_url"]
-    targets = [tuple(pair) for pair in httpx.get(f"{admin}/disabled-versions").json()]
-    targets_csv = tmp_path / "targets.csv"
-    with targets_csv.open("w", newline="") as handle:
-        csv.writer(handle).writerows([("key_tag", "version"), *targets])
+    targets, targets_csv, env = run_setup(emulator_process, tmp_path)
     ledger = tmp_path / "run.sqlite"
-    env = os.environ | {
-        "NCLOUD_ACCESS_KEY_ID": emulator_process["access_key"],
-        "NCLOUD_SECRET_ACCESS_KEY": emulator_process["secret_key"],
-    }
     run = subprocess.Popen(
         [*KMS_TOOLKIT, "run", "--targets", str(targets_csv), "--ledger", str(ledger),
-         "--concurrency", "4", "--endpoint", emulator_process["url"]],
+         "--concurrency", "4", "--endpoint", emulator_process.url],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
