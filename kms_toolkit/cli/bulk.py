@@ -70,15 +70,38 @@ def _register_plan(subparsers: argparse._SubParsersAction[Any]) -> None:
         description="Read every key (or the named ones) and its versions, and "
         "write the disabled versions of enabled keys as a targets CSV.",
     )
-    parser.add_argument("--key-tag", action="append", dest="key_tags", metavar="TAG")
+    parser.add_argument(
+        "--key-tag",
+        action="append",
+        dest="key_tags",
+        metavar="TAG",
+        help="only this key (repeat for several)",
+    )
     parser.add_argument(
         "--name-pattern",
         metavar="GLOB",
         help="key names to include: a glob such as 'pay*', or 're:REGEX'",
     )
-    parser.add_argument("--key-type", action="append", dest="key_types", metavar="TYPE")
-    parser.add_argument("--concurrency", type=int, default=16, metavar="N")
-    parser.add_argument("--rate-limit", type=float, metavar="RPS")
+    parser.add_argument(
+        "--key-type",
+        action="append",
+        dest="key_types",
+        metavar="TYPE",
+        help="only keys of this type, e.g. AES256 (repeat for several)",
+    )
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        default=16,
+        metavar="N",
+        help="reads in flight at most (default: 16)",
+    )
+    parser.add_argument(
+        "--rate-limit",
+        type=float,
+        metavar="RPS",
+        help="requests per second to start from and never exceed",
+    )
     parser.add_argument(
         "--out", type=Path, required=True, metavar="FILE", help="targets CSV to write"
     )
@@ -97,16 +120,31 @@ def _register_run(subparsers: argparse._SubParsersAction[Any]) -> None:
         "rate limit, recording each outcome in a SQLite ledger.",
         epilog="exit status: 0 all enabled, 1 some failed, 2 bad input",
     )
-    parser.add_argument("--targets", type=Path, required=True, metavar="FILE")
+    parser.add_argument(
+        "--targets",
+        type=Path,
+        required=True,
+        metavar="FILE",
+        help="CSV with key_tag and version columns, e.g. written by 'plan'",
+    )
     parser.add_argument("--dry-run", action="store_true", help="send nothing")
-    parser.add_argument("--skip-invalid", action="store_true")
+    parser.add_argument(
+        "--skip-invalid",
+        action="store_true",
+        help="record bad rows as rejected and run the rest, instead of stopping",
+    )
     parser.add_argument(
         "--no-precheck",
         dest="precheck",
         action="store_false",
         help="do not read each key's versions first (see docs/bulk.md)",
     )
-    parser.add_argument("--ledger", type=Path, metavar="FILE")
+    parser.add_argument(
+        "--ledger",
+        type=Path,
+        metavar="FILE",
+        help="SQLite file recording the run (default: kms-runs/RUN_ID.sqlite)",
+    )
     _add_run_options(parser)
     parser.set_defaults(handler=run_run)
 
@@ -164,8 +202,14 @@ def _add_run_options(
         type=int,
         default=None if defaults_from_ledger else 5,
         metavar="N",
+        help=f"tries per target for retryable failures{default_note}",
     )
-    parser.add_argument("--report", type=Path, metavar="FILE.html")
+    parser.add_argument(
+        "--report",
+        type=Path,
+        metavar="FILE.html",
+        help="also write the HTML report here when the run ends",
+    )
     add_connection_arguments(parser)
 
 

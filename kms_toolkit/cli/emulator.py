@@ -47,7 +47,12 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         action="store_true",
         help="allow a --host reachable from other machines",
     )
-    parser.add_argument("--dataset", choices=DATASETS, default="demo")
+    parser.add_argument(
+        "--dataset",
+        choices=DATASETS,
+        default="demo",
+        help="demo: a handful of keys in every state; synthetic: --keys of them",
+    )
     parser.add_argument("--keys", type=int, default=1000, help="synthetic: key count")
     parser.add_argument(
         "--versions-per-key", type=int, default=10, help="synthetic: versions per key"
@@ -63,8 +68,12 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
 
 def add_injection_arguments(parser: argparse.ArgumentParser) -> None:
     """Latency, rate limit and fault rate options."""
-    parser.add_argument("--latency-ms", type=float, default=0.0)
-    parser.add_argument("--jitter-ms", type=float, default=0.0)
+    parser.add_argument(
+        "--latency-ms", type=float, default=0.0, help="added to every answer"
+    )
+    parser.add_argument(
+        "--jitter-ms", type=float, default=0.0, help="random spread around it"
+    )
     parser.add_argument(
         "--rate-limit", type=float, default=None, help="requests per second (429/420)"
     )
