@@ -30,6 +30,7 @@ bodies or credentials.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
@@ -243,9 +244,11 @@ def parse_retry_after(value: str | None) -> float | None:
     try:
         seconds = float(value)
     except ValueError:
-        # XXX: the HTTP-date form is not read; NCP is not known to send it.
+        # XXX: the HTTP-date form is not read (NCP is not known to send it);
+        # see test_retry_after_is_none_when_absent_or_not_seconds.
         return None
-    return max(seconds, 0.0)
+    # "inf" and "nan" parse as floats but would stall a run forever.
+    return max(seconds, 0.0) if math.isfinite(seconds) else None
 
 
 def _gateway_error_fields(body: bytes) -> tuple[str | None, str]:

@@ -100,7 +100,9 @@ def test_throttled_error_carries_retry_after_seconds() -> None:
     assert error.retry_after == 2.5
 
 
-@pytest.mark.parametrize("value", [None, "Wed, 21 Oct 2026 07:28:00 GMT", "soon"])
+@pytest.mark.parametrize(
+    "value", [None, "Wed, 21 Oct 2026 07:28:00 GMT", "soon", "inf", "nan"]
+)
 def test_retry_after_is_none_when_absent_or_not_seconds(value: str | None) -> None:
     """Without a Retry-After in seconds, retry_after is None."""
     headers = {} if value is None else {"retry-after": value}
