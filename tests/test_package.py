@@ -50,5 +50,5 @@ def test_dunder_all_is_sorted_and_resolves(module: ModuleType) -> None:
 
 def test_package_exports_its_public_entry_points() -> None:
     """The top-level package re-exports the names a notebook user reaches for."""
-    for name in ("Credentials", "KeyVersionChange", "KeyVersionStatus", "SignatureV2"):
+    for name in ("KmsClient", "AsyncKmsClient", "Credentials", "KeyVersionChange"):
         assert name in kms_toolkit.__all__
