@@ -49,6 +49,7 @@ from kms_toolkit.errors import (
     UnsuccessfulResponseError,
     api_error_from_response,
 )
+from kms_toolkit.http_client import KmsAsyncHttpClient
 from kms_toolkit.models import (
     KeyInfo,
     KeyPage,
@@ -762,7 +763,7 @@ class AsyncKmsClient(_KmsClientCore):
         if transport is None:
             transport = _aiohttp_transport(max_connections)
         # Redirects: as in KmsClient, the signer follows them.
-        self._http = httpx.AsyncClient(
+        self._http = KmsAsyncHttpClient(
             base_url=self._base_url,
             auth=self._auth,
             timeout=self._timeout,
@@ -845,16 +846,13 @@ class AsyncKmsClient(_KmsClientCore):
 
 
 def _aiohttp_transport(max_connections: int) -> httpx.AsyncBaseTransport:
-    """httpx_aiohttp's transport with a pool of ``max_connections``."""
-    from httpx_aiohttp import AiohttpTransport
+    """The toolkit's aiohttp transport with a pool of ``max_connections``."""
+    from kms_toolkit.transport import AiohttpTransport
 
     # AiohttpTransport sizes aiohttp's connector from limits.max_connections
-    # and its keep-alive from limits.keepalive_expiry.
-    # XXX: aiohttp re-reads the URL with yarl, which normalises some escapes
-    # (%7E becomes ~, %2C in a query becomes ,), so a target httpx signed could
-    # go out different; the toolkit's targets hold only letters, digits, '-',
-    # '_' and integers, which neither touches. See
-    # test_aiohttp_sends_the_signed_target_unchanged.
+    # and its keep-alive from limits.keepalive_expiry. It hands aiohttp the URL
+    # marked as encoded, so yarl does not re-quote the target httpx signed
+    # (see test_aiohttp_sends_the_signed_target_unchanged).
     limits = httpx.Limits(
         max_connections=max_connections, max_keepalive_connections=max_connections
     )
