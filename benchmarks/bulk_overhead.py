@@ -20,12 +20,10 @@ import tempfile
 import time
 from collections.abc import Awaitable
 from pathlib import Path
-from typing import Any
-
-from bulk_emulator import disabled_versions, emulator_process
 
 from kms_toolkit.bulk import Outcome, enable_versions
 from kms_toolkit.client import AsyncKmsClient
+from kms_toolkit.emulator import EmulatorProcess, spawn
 
 CONCURRENCY = 128
 LATENCY_MS = 50
@@ -33,9 +31,9 @@ LATENCY_MS = 50
 Timing = tuple[float, float]  # wall seconds, CPU seconds of this process
 
 
-def new_client(emulator: dict[str, Any]) -> AsyncKmsClient:
+def new_client(emulator: EmulatorProcess) -> AsyncKmsClient:
     return AsyncKmsClient(
-        emulator["credentials"], endpoint=emulator["url"], max_connections=CONCURRENCY
+        emulator.credentials, endpoint=emulator.url, max_connections=CONCURRENCY
     )
 
 
@@ -45,7 +43,9 @@ async def timed(work: Awaitable[object]) -> Timing:
     return time.perf_counter() - started, time.process_time() - cpu
 
 
-async def bare_loop(emulator: dict[str, Any], targets: list[tuple[str, int]]) -> Timing:
+async def bare_loop(
+    emulator: EmulatorProcess, targets: list[tuple[str, int]]
+) -> Timing:
     """A fixed pool of coroutines enabling every target, nothing more."""
     async with new_client(emulator) as client:
         shared = iter(targets)
@@ -58,7 +58,7 @@ async def bare_loop(emulator: dict[str, Any], targets: list[tuple[str, int]]) ->
 
 
 async def engine(
-    emulator: dict[str, Any], targets: list[tuple[str, int]], ledger: Path
+    emulator: EmulatorProcess, targets: list[tuple[str, int]], ledger: Path
 ) -> Timing:
     """``enable_versions`` enabling every target."""
     async with new_client(emulator) as client:
@@ -108,8 +108,8 @@ def main() -> None:
     ]
     bare_times: list[Timing] = []
     engine_times: list[Timing] = []
-    with emulator_process(*options) as emulator, tempfile.TemporaryDirectory() as tmp:
-        targets = disabled_versions(emulator, args.targets)
+    with spawn(*options) as emulator, tempfile.TemporaryDirectory() as tmp:
+        targets = emulator.disabled_versions(args.targets)
         for number in range(args.rounds):
             bare_times.append(asyncio.run(bare_loop(emulator, targets)))
             ledger = Path(tmp, f"run-{number}.sqlite")

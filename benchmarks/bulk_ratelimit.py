@@ -16,22 +16,20 @@ import logging
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
-
-from bulk_emulator import admin, disabled_versions, emulator_process
 
 from kms_toolkit.bulk import Outcome, enable_versions
 from kms_toolkit.client import AsyncKmsClient
+from kms_toolkit.emulator import EmulatorProcess, spawn
 
 CONCURRENCY = 32
 LATENCY_MS = 10
 
 
 async def run(
-    emulator: dict[str, Any], targets: list[tuple[str, int]], ledger: Path
+    emulator: EmulatorProcess, targets: list[tuple[str, int]], ledger: Path
 ) -> float:
     """Seconds to enable every target without being told the limit."""
-    client = AsyncKmsClient(emulator["credentials"], endpoint=emulator["url"])
+    client = AsyncKmsClient(emulator.credentials, endpoint=emulator.url)
     async with client:
         started = time.perf_counter()
         result = await enable_versions(
@@ -57,11 +55,11 @@ def main() -> None:
     count = int(args.limit * args.seconds)
     options = ["--dataset", "synthetic", "--keys", str(count // 2 + 100)]
     options += ["--latency-ms", str(LATENCY_MS), "--rate-limit", str(args.limit)]
-    with emulator_process(*options) as emulator, tempfile.TemporaryDirectory() as tmp:
-        targets = disabled_versions(emulator, count)
-        admin(emulator, "POST", "counters/reset")
+    with spawn(*options) as emulator, tempfile.TemporaryDirectory() as tmp:
+        targets = emulator.disabled_versions(count)
+        emulator.admin("POST", "counters/reset")
         elapsed = asyncio.run(run(emulator, targets, Path(tmp, "run.sqlite")))
-        counters = admin(emulator, "GET", "counters")["requests"]["enableKeyVersion"]
+        counters = emulator.admin("GET", "counters")["requests"]["enableKeyVersion"]
     throttled = counters.get("429", 0)
     sent = sum(counters.values())
     accepted_rate = len(targets) / elapsed

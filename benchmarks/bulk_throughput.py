@@ -20,28 +20,27 @@ import resource
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 import httpx
-from bulk_emulator import disabled_versions, emulator_process
 
 from kms_toolkit.bulk import Outcome, enable_versions
 from kms_toolkit.client import AsyncKmsClient
+from kms_toolkit.emulator import EmulatorProcess, spawn
 
 CONCURRENCY = 128
 LATENCY_MS = 50
 
 
 async def timed_run(
-    emulator: dict[str, Any],
+    emulator: EmulatorProcess,
     targets: list[tuple[str, int]],
     ledger: Path,
     transport: httpx.AsyncBaseTransport | None,
 ) -> tuple[float, float]:
     """Enables per second of one engine run, and client CPU ms per enable."""
     client = AsyncKmsClient(
-        emulator["credentials"],
-        endpoint=emulator["url"],
+        emulator.credentials,
+        endpoint=emulator.url,
         transport=transport,
         max_connections=CONCURRENCY,
     )
@@ -67,8 +66,8 @@ def main() -> None:
     options = ["--dataset", "synthetic", "--keys", str(keys)]
     options += ["--versions-per-key", "10", "--latency-ms", str(LATENCY_MS)]
     ideal = CONCURRENCY / (LATENCY_MS / 1000)
-    with emulator_process(*options) as emulator, tempfile.TemporaryDirectory() as tmp:
-        targets = disabled_versions(emulator, args.targets)
+    with spawn(*options) as emulator, tempfile.TemporaryDirectory() as tmp:
+        targets = emulator.disabled_versions(args.targets)
         profiler = cProfile.Profile() if args.profile else None
         if profiler:
             profiler.enable()

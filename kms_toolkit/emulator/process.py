@@ -47,11 +47,22 @@ class EmulatorProcess:
         response.raise_for_status()
         return response.json()
 
-    def disabled_versions(self) -> list[tuple[str, int]]:
-        """Every ``(key_tag, version)`` the emulator holds disabled."""
-        return [
+    def disabled_versions(self, count: int | None = None) -> list[tuple[str, int]]:
+        """The ``(key_tag, version)`` pairs the emulator holds disabled.
+
+        With ``count``, the first ``count`` of them; a ``LookupError`` says so
+        when it holds fewer (a benchmark would otherwise measure a smaller run).
+        """
+        pairs = [
             (tag, version) for tag, version in self.admin("GET", "disabled-versions")
         ]
+        if count is None:
+            return pairs
+        if len(pairs) < count:
+            raise LookupError(
+                f"the emulator holds {len(pairs)} disabled versions, not {count}"
+            )
+        return pairs[:count]
 
 
 @contextmanager

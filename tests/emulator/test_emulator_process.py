@@ -25,6 +25,18 @@ def test_spawned_emulator_serves_signed_requests_and_stops() -> None:
         os.kill(pid, 0)
 
 
+def test_disabled_versions_can_be_counted_out() -> None:
+    """A count gives the first pairs; asking for more than there are says so."""
+    with spawn("--dataset", "demo") as emulator:
+        every = emulator.disabled_versions()
+        first_two = emulator.disabled_versions(2)
+        with pytest.raises(LookupError, match=rf"holds {len(every)} .*not 999"):
+            emulator.disabled_versions(999)
+
+    assert first_two == every[:2]
+    assert len(every) > 2
+
+
 def test_spawn_reports_why_the_emulator_did_not_start() -> None:
     """A bad option surfaces as RuntimeError carrying the emulator's own message."""
     with (
