@@ -3,7 +3,8 @@
 ``connect()`` picks, in this order:
 
 1. ``KMS_TOOLKIT_ENDPOINT`` in the environment: that endpoint (an emulator a
-   test or a colleague started), with credentials found the usual way;
+   test or a colleague started), with credentials found the usual way (a
+   ``profile`` named in the call still picks that profile of the file);
 2. NCP credentials in the environment (``NCLOUD_ACCESS_KEY_ID`` ...) or in
    ``~/.ncloud/configure``: the real NCP KMS;
 3. nothing configured: a local emulator seeded with the ``demo`` data set.
@@ -96,7 +97,11 @@ def connect(
     config_path = (config_path or DEFAULT_CONFIGURE_FILE).expanduser()
     endpoint = environ.get(ENDPOINT_VARIABLE)
     if endpoint:
-        credentials = resolve_credentials(environ=environ, config_path=config_path)
+        # A profile named in the call is a deliberate choice: honour it here too
+        # rather than quietly sign with the environment's pair.
+        credentials = resolve_credentials(
+            profile=profile, environ=environ, config_path=config_path
+        )
         label = f"Using the KMS endpoint in {ENDPOINT_VARIABLE}:"
         connection = _connect_to(endpoint, credentials, label)
     elif _credentials_configured(environ, config_path):

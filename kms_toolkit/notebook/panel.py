@@ -4,7 +4,7 @@ The panel is thin: every button hands its work to the session. Work that
 talks to the API runs as an asyncio task on the loop the kernel already runs
 (never ``asyncio.run``), so the notebook stays responsive and a Stop button
 can end a run. Any exception a callback raises lands in the panel's error
-area, never lost in a log.
+area, never lost in a log; errors stay listed until the user clears them.
 
 Example:
     >>> from kms_toolkit.notebook import connect, remediation_panel
@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 import ipywidgets as widgets
+import pandas as pd
 
 from kms_toolkit.bulk import Outcome, Progress
 from kms_toolkit.client import AsyncKmsClient
@@ -51,6 +52,24 @@ ALL = "all"
 
 # Lets a widget's label take the room it needs instead of being cut short.
 WIDE_LABEL = {"description_width": "initial"}
+
+ERROR_STYLE = "color:#b3261e;border:1px solid #b3261e;padding:4px 8px"
+
+RESUME_TOOLTIP = "Finish the stopped run from its ledger"
+RESUME_NEEDS_REAL_RUN = (
+    "Untick Dry run to resume: a resume sends the remaining enables for real."
+)
+
+#: The columns of the versions table.
+VERSION_TABLE_COLUMNS = [
+    "key_name",
+    "key_tag",
+    "key_status",
+    "version",
+    "version_status",
+    "action",
+    "reason",
+]
 
 #: The columns of the results table; the CSV and the report hold every column.
 RESULT_TABLE_COLUMNS = [
@@ -109,7 +128,12 @@ class RemediationPanel(widgets.VBox):  # type: ignore[misc]
     def __init__(self, session: RemediationSession) -> None:
         self.session = session
         self.task: asyncio.Task[None] | None = None
+        #: Every exception shown in the error area, oldest first.
+        self.errors: list[BaseException] = []
         self._busy = False
+        # Made when a run is launched, before its task starts, so Stop works
+        # from the first moment; the session sets up its own only later.
+        self._run_stop: asyncio.Event | None = None
         session.on_progress = self._guarded(self.show_progress)
         self._build_discovery()
         self._build_run_controls()
@@ -120,6 +144,7 @@ class RemediationPanel(widgets.VBox):  # type: ignore[misc]
                 widgets.HTML(f"<h3>KMS key version remediation</h3>{self._where()}"),
                 self.status_line,
                 self.error_area,
+                self.clear_errors_button,
                 widgets.HTML("<b>1. Keys and versions</b>"),
                 widgets.HBox(
                     [self.discover_button, self.version_filter, self.action_filter]
@@ -133,7 +158,14 @@ class RemediationPanel(widgets.VBox):  # type: ignore[misc]
                     ]
                 ),
                 widgets.HBox([self.dry_run, self.concurrency, self.rate_limit]),
-                widgets.HBox([self.run_button, self.stop_button, self.resume_button]),
+                widgets.HBox(
+                    [
+                        self.run_button,
+                        self.stop_button,
+                        self.resume_button,
+                        self.resume_hint,
+                    ]
+                ),
                 widgets.HBox([self.progress_bar, self.progress_label]),
                 widgets.HTML("<b>3. Results</b>"),
                 widgets.HBox([self.outcome_filter, self.error_code_filter]),
@@ -145,6 +177,7 @@ class RemediationPanel(widgets.VBox):  # type: ignore[misc]
             ],
             layout=widgets.Layout(border="1px solid #ccc", padding="8px"),
         )
+        self._show_errors()
         self.refresh_buttons()
 
     def _where(self) -> str:
@@ -155,6 +188,9 @@ class RemediationPanel(widgets.VBox):  # type: ignore[misc]
     def _build_discovery(self) -> None:
         self.status_line = widgets.HTML("Starting…")
         self.error_area = widgets.HTML("")
+        self.clear_errors_button = _button(
+            "Clear errors", tooltip="Empty the list of errors above"
+        )
         self.discover_button = _button(
             "Discover", tooltip="List keys and versions again"
         )
@@ -199,9 +235,8 @@ class RemediationPanel(widgets.VBox):  # type: ignore[misc]
         self.stop_button = _button(
             "Stop", "danger", "Stop after the requests in flight"
         )
-        self.resume_button = _button(
-            "Resume", "", "Finish the stopped run from its ledger"
-        )
+        self.resume_button = _button("Resume", "", RESUME_TOOLTIP)
+        self.resume_hint = widgets.HTML("")
         self.progress_bar = widgets.IntProgress(
             value=0, min=0, max=1, description="Progress"
         )
@@ -225,12 +260,13 @@ class RemediationPanel(widgets.VBox):  # type: ignore[misc]
     def _wire(self) -> None:
         """Connect each button and filter to its step; every one is guarded."""
         clicks: list[tuple[widgets.Button, Callable[[], object]]] = [
+            (self.clear_errors_button, self.clear_errors),
             (self.discover_button, self.start_discovery),
             (self.select_all_button, lambda: self._select(all_=True)),
             (self.select_none_button, lambda: self._select(all_=False)),
-            (self.run_button, lambda: self._launch(self._run)),
-            (self.resume_button, lambda: self._launch(self._resume)),
-            (self.stop_button, self._stop),
+            (self.run_button, self.start_run),
+            (self.resume_button, self.start_resume),
+            (self.stop_button, self.request_stop),
             (self.save_report_button, lambda: self._saved(self.session.save_report())),
             (self.save_csv_button, lambda: self._saved(self.session.save_csv())),
         ]
@@ -240,6 +276,7 @@ class RemediationPanel(widgets.VBox):  # type: ignore[misc]
             (self.version_filter, self.show_versions),
             (self.action_filter, self.show_versions),
             (self.targets, self._targets_changed),
+            (self.dry_run, self.refresh_buttons),
             (self.outcome_filter, self.show_results),
             (self.error_code_filter, self.show_results),
         ]
@@ -264,15 +301,44 @@ class RemediationPanel(widgets.VBox):  # type: ignore[misc]
         return guarded
 
     def show_error(self, exc: BaseException) -> None:
-        """Show an exception's type and message in the error area."""
+        """Add an exception's type and message to the error area, newest first."""
         logger.debug("panel callback failed: %s", type(exc).__name__, exc_info=exc)
+        self.errors.append(exc)
+        self._show_errors()
+
+    def clear_errors(self) -> None:
+        """Empty the error area."""
+        self.errors.clear()
+        self._show_errors()
+
+    def _show_errors(self) -> None:
+        """List every error, newest first; offer Clear errors only when there are."""
+        self.clear_errors_button.disabled = not self.errors
+        self.clear_errors_button.layout.display = None if self.errors else "none"
+        if not self.errors:
+            self.error_area.value = ""
+            return
+        items = "".join(
+            f"<li><b>{html.escape(type(exc).__name__)}</b>: "
+            f"{html.escape(str(exc))}</li>"
+            for exc in reversed(self.errors)
+        )
+        listed = scroll_box(f'<ul style="margin:2px 0">{items}</ul>', "160px")
         self.error_area.value = (
-            '<div style="color:#b3261e;border:1px solid #b3261e;padding:4px 8px">'
-            f"<b>{html.escape(type(exc).__name__)}</b>: {html.escape(str(exc))}</div>"
+            f'<div style="{ERROR_STYLE}">'
+            f"{len(self.errors)} error(s), newest first{listed}</div>"
         )
 
-    def _launch(self, work: Callable[[], Awaitable[None]]) -> None:
-        """Schedule ``work`` on the running loop; its failure lands in the panel."""
+    def _launch(
+        self,
+        work: Callable[[], Awaitable[None]],
+        *,
+        stop: asyncio.Event | None = None,
+    ) -> None:
+        """Schedule ``work`` on the running loop; its failure lands in the panel.
+
+        ``stop`` is the event the Stop button sets, for a run or a resume.
+        """
         if self._busy:
             raise RuntimeError(
                 "the panel is busy: wait for the current step or stop it"
@@ -283,38 +349,53 @@ class RemediationPanel(widgets.VBox):  # type: ignore[misc]
             raise RuntimeError(
                 "the panel needs a running asyncio loop, as a Jupyter kernel has"
             ) from None
-        self.error_area.value = ""
         self._busy = True
+        self._run_stop = stop
         self.task = loop.create_task(self._supervise(work))
         self.refresh_buttons()
 
     async def _supervise(self, work: Callable[[], Awaitable[None]]) -> None:
         try:
             await work()
+        except asyncio.CancelledError:
+            # Cancelled from outside (a kernel shutting down, a script): say so
+            # rather than leave the status of a step that no longer runs.
+            self.status_line.value = "The last step was cancelled before it ended."
+            raise
         except Exception as exc:
             # Shown in the panel: a task's exception would otherwise be lost.
             self.status_line.value = "The last step failed: see the error above."
             self.show_error(exc)
         finally:
             self._busy = False
+            self._run_stop = None
             self.refresh_buttons()
 
     async def wait(self) -> None:
         """Wait until the step under way (discovery, run, resume) has ended."""
         while self.task is not None and not self.task.done():
-            await asyncio.shield(self.task)
+            # asyncio.wait neither cancels the task nor raises when it was.
+            await asyncio.wait({self.task})
 
     def refresh_buttons(self) -> None:
         """Enable exactly the buttons that make sense now."""
         busy = self._busy
-        running = self.session.running
         run = self.session.run_result
         self.discover_button.disabled = busy
         self.run_button.disabled = busy or not self.session.selected
-        self.stop_button.disabled = not running
+        stop = self._run_stop
+        self.stop_button.disabled = stop is None or stop.is_set()
         # A dry run sends nothing, so there is nothing to resume from its ledger.
         resumable = run is not None and run.cancelled and not run.dry_run
-        self.resume_button.disabled = busy or not resumable
+        # A resume always sends for real; with Dry run ticked it would surprise.
+        blocked_by_dry_run = resumable and bool(self.dry_run.value)
+        self.resume_button.disabled = busy or not resumable or blocked_by_dry_run
+        self.resume_button.tooltip = (
+            RESUME_NEEDS_REAL_RUN if blocked_by_dry_run else RESUME_TOOLTIP
+        )
+        self.resume_hint.value = (
+            f"<i>{html.escape(RESUME_NEEDS_REAL_RUN)}</i>" if blocked_by_dry_run else ""
+        )
         self.save_report_button.disabled = busy or run is None
         self.save_csv_button.disabled = busy or run is None
 
@@ -326,14 +407,18 @@ class RemediationPanel(widgets.VBox):  # type: ignore[misc]
         self._launch(self._discover)
 
     async def _discover(self) -> None:
-        await self.session.discover()
-        self.targets.options = self.session.candidates()
-        self.targets.value = tuple(t for _, t in self.session.candidates())
-        self.show_versions()
+        await self._read_versions()
         self.status_line.value = (
             f"{len(self.session.selected)} disabled versions can be enabled; "
             "all are selected."
         )
+
+    async def _read_versions(self) -> None:
+        """Plan again, select every candidate and show the versions."""
+        await self.session.discover()
+        self.targets.options = self.session.candidates()
+        self.targets.value = tuple(t for _, t in self.session.candidates())
+        self.show_versions()
 
     def show_versions(self) -> None:
         """Fill the versions table from the plan and the two filters."""
@@ -344,21 +429,10 @@ class RemediationPanel(widgets.VBox):  # type: ignore[misc]
         )
         actions = [] if self.action_filter.value == ALL else [self.action_filter.value]
         frame = self.session.versions(version_statuses=statuses, actions=actions)
-        columns = [
-            "key_name",
-            "key_tag",
-            "key_status",
-            "version",
-            "version_status",
-            "action",
-            "reason",
-        ]
-        table = html_table(
-            columns,
-            frame[columns].itertuples(index=False, name=None),
+        self.versions_table.value = _capped_table(
+            frame[VERSION_TABLE_COLUMNS],
             badge_columns=["key_status", "version_status", "action"],
         )
-        self.versions_table.value = scroll_box(table)
 
     def _targets_changed(self) -> None:
         self.session.select(self.targets.value)
@@ -375,20 +449,29 @@ class RemediationPanel(widgets.VBox):  # type: ignore[misc]
             rate_limit=rate if rate > 0 else None,
         )
 
-    async def _run(self) -> None:
+    def start_run(self) -> None:
+        """Run (or dry-run) the selected targets in the background."""
         options = self._options()
+        total = len(self.session.selected)
+        stop = asyncio.Event()
+        self._launch(lambda: self._run(options, stop), stop=stop)
         mode = "Dry run" if options.dry_run else "Run"
-        self._before_run(
-            f"{mode} of {len(self.session.selected)} versions…",
-            len(self.session.selected),
-        )
-        await self.session.run(options)
-        self._after_run()
+        self._before_run(f"{mode} of {total} versions…", total)
 
-    async def _resume(self) -> None:
+    def start_resume(self) -> None:
+        """Finish the stopped run from its ledger in the background."""
+        options = self._options()
+        stop = asyncio.Event()
+        self._launch(lambda: self._resume(options, stop), stop=stop)
         self._before_run("Resuming from the ledger…", self.progress_bar.max)
-        await self.session.resume(self._options())
-        self._after_run()
+
+    async def _run(self, options: RunOptions, stop: asyncio.Event) -> None:
+        await self.session.run(options, stop=stop)
+        await self._after_run()
+
+    async def _resume(self, options: RunOptions, stop: asyncio.Event) -> None:
+        await self.session.resume(options, stop=stop)
+        await self._after_run()
 
     def _before_run(self, message: str, total: int) -> None:
         self.status_line.value = message
@@ -397,9 +480,12 @@ class RemediationPanel(widgets.VBox):  # type: ignore[misc]
         self.progress_label.value = ""
         self.refresh_buttons()
 
-    def _stop(self) -> None:
-        if self.session.request_stop():
-            self.status_line.value = "Stopping after the requests in flight…"
+    def request_stop(self) -> None:
+        """Stop the run under way after the requests in flight."""
+        if self._run_stop is None or self._run_stop.is_set():
+            return
+        self._run_stop.set()
+        self.status_line.value = "Stopping after the requests in flight…"
         self.refresh_buttons()
 
     def show_progress(self, progress: Progress) -> None:
@@ -419,9 +505,12 @@ class RemediationPanel(widgets.VBox):  # type: ignore[misc]
         )
         self.refresh_buttons()
 
-    def _after_run(self) -> None:
+    async def _after_run(self) -> None:
+        """Show the results; after a real run, read the versions again."""
         run = self.session.run_result
         assert run is not None  # _run and _resume set it before returning
+        self._run_stop = None  # the run has ended: Stop has nothing left to stop
+        self.refresh_buttons()
         self.outcome_filter.options = [ALL, *[o.value for o in Outcome]]
         self.outcome_filter.value = ALL
         self.error_code_filter.options = [ALL, *self.session.error_codes()]
@@ -431,7 +520,15 @@ class RemediationPanel(widgets.VBox):  # type: ignore[misc]
         self.show_results()
         ended = "stopped: Resume finishes it" if run.cancelled else "finished"
         dry = " (dry run: nothing was changed)" if run.dry_run else ""
-        self.status_line.value = f"Run {html.escape(run.run_id)} {ended}{dry}."
+        summary = f"Run {html.escape(run.run_id)} {ended}{dry}."
+        self.status_line.value = summary
+        if run.dry_run:
+            return
+        # The run changed versions: a plan from before it would show stale rows.
+        self.status_line.value = f"{summary} Reading the versions again…"
+        await self._read_versions()
+        left = len(self.session.selected)
+        self.status_line.value = f"{summary} {left} disabled version(s) left to enable."
 
     def show_results(self) -> None:
         """Fill the results table from the last run and the two filters."""
@@ -448,20 +545,23 @@ class RemediationPanel(widgets.VBox):  # type: ignore[misc]
         frame = self.session.results(outcome=outcome, error_code=code)
         counts = self.session.outcome_counts()
         summary = " ".join(f"{status_badge(o)} {n}" for o, n in counts.items() if n)
-        shown = frame.head(TABLE_ROW_LIMIT)[RESULT_TABLE_COLUMNS]
         self.results_table.value = (
             f'<div class="kms-outcome-counts">{summary}</div>'
-            f"<div>{len(shown)} of {len(frame)} rows shown</div>"
-            + scroll_box(
-                html_table(
-                    [str(c) for c in shown.columns],
-                    shown.itertuples(index=False, name=None),
-                    badge_columns=["outcome"],
-                )
-            )
+            + _capped_table(frame[RESULT_TABLE_COLUMNS], badge_columns=["outcome"])
         )
 
     def _saved(self, path: Path) -> None:
         self.saved_label.value = (
             f"saved <code>{html.escape(str(path.resolve()))}</code>"
         )
+
+
+def _capped_table(frame: pd.DataFrame, *, badge_columns: list[str]) -> str:
+    """The first ``TABLE_ROW_LIMIT`` rows of ``frame``, under how many are shown."""
+    shown = frame.head(TABLE_ROW_LIMIT)
+    table = html_table(
+        [str(c) for c in shown.columns],
+        shown.itertuples(index=False, name=None),
+        badge_columns=badge_columns,
+    )
+    return f"<div>{len(shown)} of {len(frame)} rows shown</div>" + scroll_box(table)

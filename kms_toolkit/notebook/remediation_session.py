@@ -200,8 +200,14 @@ class RemediationSession:
             raise InvalidInputError(f"not in the plan's versions to enable: {shown}")
         self.selected = tuple(t for _, t in self.candidates() if t in chosen)
 
-    async def run(self, options: RunOptions) -> RunResult:
-        """Enable the selected versions (or dry-run them); the ledger keeps each."""
+    async def run(
+        self, options: RunOptions, *, stop: asyncio.Event | None = None
+    ) -> RunResult:
+        """Enable the selected versions (or dry-run them); the ledger keeps each.
+
+        Setting ``stop`` (or calling ``request_stop``) ends the run cleanly; a
+        caller may create it before the run starts and set it at any time.
+        """
         options = options.checked()
         if not self.selected:
             raise InvalidInputError(
@@ -218,14 +224,26 @@ class RemediationSession:
                 ledger_path=ledger_path,
                 on_progress=on_progress,
                 stop=stop,
-            )
+            ),
+            stop,
         )
 
-    async def resume(self, options: RunOptions) -> RunResult:
-        """Finish the last run from its ledger: only targets without an outcome."""
+    async def resume(
+        self, options: RunOptions, *, stop: asyncio.Event | None = None
+    ) -> RunResult:
+        """Finish the last run from its ledger: only targets without an outcome.
+
+        A resume sends real enables, so options asking for a dry run are
+        refused before anything is sent.
+        """
         options = options.checked()
         if self.run_result is None or self.run_result.ledger_path is None:
             raise InvalidInputError("there is no run to resume: run first")
+        if options.dry_run:
+            raise InvalidInputError(
+                "a resume sends the remaining enables for real, but a dry run was "
+                "asked for: turn dry run off to resume, or start a new dry run"
+            )
         ledger_path = self.run_result.ledger_path
         return await self._supervised(
             lambda stop, on_progress: resume_run(
@@ -235,7 +253,8 @@ class RemediationSession:
                 rate_limit=options.rate_limit,
                 on_progress=on_progress,
                 stop=stop,
-            )
+            ),
+            stop,
         )
 
     def request_stop(self) -> bool:
@@ -245,11 +264,13 @@ class RemediationSession:
         self._stop.set()
         return True
 
-    async def _supervised(self, start: Callable[..., Any]) -> RunResult:
+    async def _supervised(
+        self, start: Callable[..., Any], stop: asyncio.Event | None
+    ) -> RunResult:
         """Run one engine call with a stop event and throttled progress."""
         if self._stop is not None:
             raise InvalidInputError("a run is already under way: stop it or wait")
-        self._stop = asyncio.Event()
+        self._stop = stop if stop is not None else asyncio.Event()
         throttle = ProgressThrottle(self._progress_interval)
         self.progress = None
         try:

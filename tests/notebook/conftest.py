@@ -27,7 +27,10 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-CHROMIUM = Path("/usr/bin/chromium")
+from kms_toolkit.notebook.connection import ENDPOINT_VARIABLE
+
+# Where Debian's chromium package puts the browser, for a PATH that lacks it.
+DEBIAN_CHROMIUM = Path("/usr/bin/chromium")
 LOOPBACK = "127.0.0.1"
 
 # Flags for a quiet, offline, disposable headless browser.
@@ -191,6 +194,33 @@ def serve_with_voila(
             stop_process_group(process)
 
 
+def find_chromium(
+    search_path: str | None = None, *, fallback: Path = DEBIAN_CHROMIUM
+) -> Path | None:
+    """The ``chromium`` on ``search_path`` (default: PATH), else Debian's, else None."""
+    found = shutil.which("chromium", path=search_path)
+    if found is not None:
+        return Path(found)
+    return fallback if fallback.is_file() else None
+
+
+def require_chromium(
+    environ: Mapping[str, str], *, fallback: Path = DEBIAN_CHROMIUM
+) -> Path:
+    """Chromium's path; without it a skip, or a failure under CI.
+
+    CI exists to prove the browser tests, so there a missing browser is an
+    error in the machine's set-up, not a reason to pass quietly.
+    """
+    chromium = find_chromium(environ.get("PATH"), fallback=fallback)
+    if chromium is not None:
+        return chromium
+    reason = "chromium is missing (install Debian's chromium package as root)"
+    if environ.get("CI", "").strip().lower() in {"1", "true", "yes"}:
+        pytest.fail(f"{reason}; CI=true, so the browser tests must run")
+    pytest.skip(reason)
+
+
 @dataclass
 class RequestGuard:
     """Lets the browser reach the loopback only and records everything else."""
@@ -247,15 +277,14 @@ def jupyter_env(
 @pytest.fixture
 def browser_page(tmp_path: Path) -> Iterator[tuple[Any, RequestGuard]]:
     """A page in a fresh headless Chromium that may only reach the loopback."""
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is missing (install Debian's chromium as root)")
+    chromium = require_chromium(os.environ)
     from playwright.sync_api import sync_playwright
 
     guard = RequestGuard()
     with sync_playwright() as playwright:
         context = playwright.chromium.launch_persistent_context(
             str(tmp_path / "chromium-profile"),
-            executable_path=str(CHROMIUM),
+            executable_path=str(chromium),
             headless=True,
             args=CHROMIUM_ARGS,
             viewport={"width": 1280, "height": 1500},
@@ -268,12 +297,19 @@ def browser_page(tmp_path: Path) -> Iterator[tuple[Any, RequestGuard]]:
 
 
 @pytest.fixture
-def live_run_notebook(isolated_jupyter: dict[str, str], tmp_path: Path) -> Any:
-    """Like ``run_notebook``, with the developer's NCP credentials left in place."""
+def live_run_notebook(
+    isolated_jupyter: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Any:
+    """Like ``run_notebook``, with the developer's NCP credentials left in place.
+
+    ``KMS_TOOLKIT_ENDPOINT`` is removed at each run: left over from an emulator
+    session, it would send a "live" run somewhere other than NCP.
+    """
     workdir = tmp_path / "live-work"
     workdir.mkdir()
 
     def run(path: Path, *, timeout: int = 300) -> nbformat.NotebookNode:
+        monkeypatch.delenv(ENDPOINT_VARIABLE, raising=False)
         return execute_notebook(path, workdir=workdir, timeout=timeout)
 
     return run

@@ -59,6 +59,53 @@ def test_endpoint_variable_points_at_a_running_emulator(tmp_path: Path) -> None:
     assert secret not in lines[0]
 
 
+def test_endpoint_variable_honours_a_profile_named_in_the_call(
+    tmp_path: Path,
+) -> None:
+    """With KMS_TOOLKIT_ENDPOINT, connect(profile=...) signs with that profile."""
+    config = tmp_path / "configure"
+    with serve(dataset="demo") as emulator:
+        config.write_text(
+            "[emulator]\n"
+            f"ncloud_access_key_id = {emulator.credentials.access_key}\n"
+            f"ncloud_secret_access_key = {emulator.credentials.secret_key}\n",
+            encoding="utf-8",
+        )
+        environ = {
+            "KMS_TOOLKIT_ENDPOINT": emulator.url,
+            "NCLOUD_ACCESS_KEY_ID": "AKWRONG",
+            "NCLOUD_SECRET_ACCESS_KEY": SECRET,
+        }
+        connection = connect(
+            profile="emulator",
+            environ=environ,
+            config_path=config,
+            announce=lambda _: None,
+        )
+        try:
+            total = connection.client.list_keys().total_count
+        finally:
+            asyncio.run(connection.aclose())
+    assert total == len(emulator.state)
+    assert f"from {config} [emulator]" in connection.description
+
+
+def test_endpoint_variable_with_an_unknown_profile_names_it(tmp_path: Path) -> None:
+    """A profile named in the call but absent from the file is an error."""
+    config = tmp_path / "configure"
+    config.write_text(
+        f"[DEFAULT]\nncloud_access_key_id = AK\nncloud_secret_access_key = {SECRET}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(CredentialsError, match=r"\[staging\]: no such profile"):
+        connect(
+            profile="staging",
+            environ={"KMS_TOOLKIT_ENDPOINT": "http://127.0.0.1:9/kms/v1"},
+            config_path=config,
+            announce=lambda _: None,
+        )
+
+
 def test_environment_credentials_choose_real_ncp_without_showing_the_secret(
     tmp_path: Path,
 ) -> None:

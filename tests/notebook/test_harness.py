@@ -10,6 +10,8 @@ import nbformat
 import pytest
 from playwright.sync_api import expect
 
+from tests.notebook.conftest import require_chromium
+
 BUTTON_NOTEBOOK = """\
 import sys
 import ipywidgets as widgets
@@ -40,6 +42,64 @@ def test_kernel_runs_the_project_venv(run_notebook: Any, tmp_path: Path) -> None
     executed = run_notebook(path, timeout=60)
     printed = executed.cells[0].outputs[0]["text"].strip()
     assert Path(printed).resolve() == Path(sys.prefix).resolve()
+
+
+@pytest.mark.notebook
+def test_live_runs_never_inherit_an_emulator_endpoint(
+    live_run_notebook: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The live fixture drops KMS_TOOLKIT_ENDPOINT, so a live run goes to NCP."""
+    monkeypatch.setenv("KMS_TOOLKIT_ENDPOINT", "http://127.0.0.1:9/kms/v1")
+    path = write_notebook(
+        tmp_path / "endpoint.ipynb",
+        "import os\nprint(os.environ.get('KMS_TOOLKIT_ENDPOINT'))",
+    )
+
+    executed = live_run_notebook(path, timeout=60)
+
+    assert executed.cells[0].outputs[0]["text"].strip() == "None"
+
+
+def fake_chromium(folder: Path) -> Path:
+    """An executable file named chromium in ``folder``."""
+    folder.mkdir()
+    path = folder / "chromium"
+    path.write_text("#!/bin/sh\n", encoding="utf-8")
+    path.chmod(0o755)
+    return path
+
+
+def test_chromium_is_looked_up_on_the_path(tmp_path: Path) -> None:
+    """A chromium on PATH is used wherever the system installed it."""
+    chromium = fake_chromium(tmp_path / "bin")
+
+    found = require_chromium({"PATH": str(chromium.parent)}, fallback=tmp_path / "no")
+
+    assert found == chromium
+
+
+def test_debian_chromium_is_used_when_the_path_lacks_it(tmp_path: Path) -> None:
+    """With nothing on PATH, Debian's install location still counts."""
+    chromium = fake_chromium(tmp_path / "usr-bin")
+    (tmp_path / "empty").mkdir()
+
+    found = require_chromium({"PATH": str(tmp_path / "empty")}, fallback=chromium)
+
+    assert found == chromium
+
+
+def test_missing_chromium_fails_under_ci(tmp_path: Path) -> None:
+    """CI=true turns a missing browser into a failure: CI must prove the test."""
+    environ = {"PATH": str(tmp_path), "CI": "true"}
+
+    with pytest.raises(pytest.fail.Exception, match="CI=true"):
+        require_chromium(environ, fallback=tmp_path / "no")
+
+
+def test_missing_chromium_skips_outside_ci(tmp_path: Path) -> None:
+    """On a developer machine without chromium the browser tests are skipped."""
+    with pytest.raises(pytest.skip.Exception, match="chromium is missing"):
+        require_chromium({"PATH": str(tmp_path)}, fallback=tmp_path / "no")
 
 
 @pytest.mark.browser

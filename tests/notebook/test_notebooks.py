@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -26,21 +28,71 @@ LIVE_CREDENTIAL_VARIABLES = ("NCLOUD_ACCESS_KEY_ID", "NCLOUD_ACCESS_KEY")
 CANARY = Credentials("AKNOTEBOOKCANARY", "nb-canary-secret-7d1f0c2b")
 
 
-@pytest.fixture
-def canary_emulator(
-    jupyter_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+@contextlib.contextmanager
+def emulator_for_kernels(
+    dataset: str, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[RunningEmulator]:
-    """A demo emulator whose secret is a canary, announced to kernels by env."""
-    with serve(dataset="demo", credentials=CANARY) as emulator:
+    """An emulator whose secret is a canary, announced to kernels by env."""
+    with serve(dataset=dataset, credentials=CANARY) as emulator:
         monkeypatch.setenv("KMS_TOOLKIT_ENDPOINT", emulator.url)
         monkeypatch.setenv("NCLOUD_ACCESS_KEY_ID", CANARY.access_key)
         monkeypatch.setenv("NCLOUD_SECRET_ACCESS_KEY", CANARY.secret_key)
         yield emulator
 
 
+@pytest.fixture
+def canary_emulator(
+    jupyter_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> Iterator[RunningEmulator]:
+    """A demo emulator whose secret is a canary, announced to kernels by env."""
+    with emulator_for_kernels("demo", monkeypatch) as emulator:
+        yield emulator
+
+
+@pytest.fixture
+def empty_canary_emulator(
+    jupyter_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> Iterator[RunningEmulator]:
+    """Like ``canary_emulator``, for an account that has no keys at all."""
+    with emulator_for_kernels("empty", monkeypatch) as emulator:
+        yield emulator
+
+
 def outputs_text(notebook: nbformat.NotebookNode) -> str:
     """Every output of every cell, as one string."""
     return json.dumps([cell.get("outputs", []) for cell in notebook.cells])
+
+
+def saved_text(notebook: nbformat.NotebookNode) -> str:
+    """The whole executed notebook as JSON: outputs, metadata and widget state."""
+    return json.dumps(notebook)
+
+
+def cell_output(notebook: nbformat.NotebookNode, tag: str) -> str:
+    """The printed text and plain-text results of the one cell tagged ``tag``."""
+    cells = [c for c in notebook.cells if tag in c.get("metadata", {}).get("tags", [])]
+    assert len(cells) == 1, f"{len(cells)} cells are tagged {tag!r}"
+    parts = []
+    for output in cells[0].get("outputs", []):
+        if output.get("output_type") == "stream":
+            parts.append(output["text"])
+        elif "data" in output:
+            parts.append(output["data"].get("text/plain", "") + "\n")
+    return "".join(parts)
+
+
+def test_the_secret_scan_reads_widget_state_and_metadata() -> None:
+    """A canary in the saved widget state is caught, not only one in an output."""
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_code_cell("1")]
+    notebook.metadata["widgets"] = {
+        "application/vnd.jupyter.widget-state+json": {
+            "state": {"m1": {"state": {"value": CANARY.secret_key}}}
+        }
+    }
+
+    assert CANARY.secret_key not in outputs_text(notebook)
+    assert CANARY.secret_key in saved_text(notebook)
 
 
 @pytest.mark.parametrize("name", sorted(p.name for p in NOTEBOOKS.glob("*.ipynb")))
@@ -75,10 +127,24 @@ def test_quickstart_enables_one_version(
 
     assert canary_emulator.state.count_disabled_versions() == disabled_before - 1
     assert sum(canary_emulator.counters.enabled_targets().values()) == 1
-    text = outputs_text(executed)
-    assert "Using the KMS endpoint in KMS_TOOLKIT_ENDPOINT" in text
-    assert "InvalidVersionError" in text
-    assert CANARY.secret_key not in text
+    assert "Using the KMS endpoint in KMS_TOOLKIT_ENDPOINT" in outputs_text(executed)
+    assert "no keys yet" not in cell_output(executed, "first-key")
+    assert cell_output(executed, "mistake").startswith("InvalidVersionError: ")
+    assert CANARY.secret_key not in saved_text(executed)
+
+
+@pytest.mark.notebook
+def test_quickstart_says_so_on_an_account_without_keys(
+    run_notebook: Any, empty_canary_emulator: RunningEmulator
+) -> None:
+    """With no keys, quickstart explains instead of failing, and still runs through."""
+    executed = run_notebook(NOTEBOOKS / "quickstart.ipynb", timeout=60)
+
+    assert "This account has no keys yet" in cell_output(executed, "first-key")
+    assert cell_output(executed, "mistake").startswith("InvalidVersionError: ")
+    assert "nothing to enable" in outputs_text(executed)
+    assert empty_canary_emulator.counters.requests("enableKeyVersion") == 0
+    assert CANARY.secret_key not in saved_text(executed)
 
 
 @pytest.mark.notebook
@@ -86,13 +152,18 @@ def test_quickstart_enables_one_version(
 def test_bulk_remediation_enables_every_disabled_version_of_enabled_keys(
     run_notebook: Any, canary_emulator: RunningEmulator
 ) -> None:
-    """bulk_remediation ends with no disabled version left on an enabled key."""
-    assert canary_emulator.state.count_disabled_versions(enabled_keys_only=True) > 0
+    """bulk_remediation's panel finds every target; none is left disabled at the end."""
+    to_enable = canary_emulator.state.count_disabled_versions(enabled_keys_only=True)
+    assert to_enable > 0
 
     executed = run_notebook(NOTEBOOKS / "bulk_remediation.ipynb", timeout=120)
 
+    assert cell_output(executed, "panel-state") == (
+        f"The panel lists {to_enable} version(s) to enable and shows 0 error(s).\n"
+    )
     assert canary_emulator.state.count_disabled_versions(enabled_keys_only=True) == 0
-    assert CANARY.secret_key not in outputs_text(executed)
+    assert "application/vnd.jupyter.widget-state+json" in executed.metadata.widgets
+    assert CANARY.secret_key not in saved_text(executed)
 
 
 @pytest.mark.notebook
@@ -100,13 +171,24 @@ def test_bulk_remediation_enables_every_disabled_version_of_enabled_keys(
 def test_regenerating_the_client_runs_the_drift_check(
     run_notebook: Any, canary_emulator: RunningEmulator
 ) -> None:
-    """regenerating_the_client runs the real check and shows it catching drift."""
-    executed = run_notebook(NOTEBOOKS / "regenerating_the_client.ipynb", timeout=240)
+    """Each step shows what it claims: fresh, drift caught, fixed, guards passing."""
+    executed = run_notebook(NOTEBOOKS / "regenerating_the_client.ipynb", timeout=120)
 
-    text = outputs_text(executed)
-    assert "up to date" in text
-    assert "out of date" in text
-    assert CANARY.secret_key not in text
+    check = cell_output(executed, "check").splitlines()
+    drift = cell_output(executed, "drift").splitlines()
+    regenerated = cell_output(executed, "regenerated").splitlines()
+    guards = cell_output(executed, "guards").splitlines()
+    assert (check[0], check[-1]) == ("exit status 0", "up to date")
+    assert (drift[0], drift[-1]) == (
+        "exit status 1",
+        "out of date: the check fails the build",
+    )
+    assert any(line.startswith("+++ ") for line in drift)
+    assert regenerated.count("exit status 0") == 2
+    assert regenerated[-1] == "up to date"
+    assert guards[0] == "exit status 0"
+    assert re.fullmatch(r"\d+ passed in [\d.]+s", guards[-1]), guards
+    assert CANARY.secret_key not in saved_text(executed)
 
 
 def live_runs_allowed() -> bool:

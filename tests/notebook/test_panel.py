@@ -7,6 +7,7 @@ state (buttons, counts, tables) and on the emulator's own state.
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from kms_toolkit.client import AsyncKmsClient, KmsClient
 from kms_toolkit.credentials import Credentials
 from kms_toolkit.emulator import Fault, RunningEmulator, serve
 from kms_toolkit.notebook import RemediationPanel, remediation_panel
+from kms_toolkit.notebook.panel import RESUME_NEEDS_REAL_RUN, TABLE_ROW_LIMIT
 
 Demo = tuple[RunningEmulator, AsyncKmsClient]
 
@@ -45,6 +47,23 @@ async def click_and_wait(panel: RemediationPanel, button: object) -> None:
     await panel.wait()
 
 
+async def stopped_real_run(panel: RemediationPanel) -> None:
+    """Untick Dry run, click Run, click Stop at once and wait for the run to end."""
+    panel.dry_run.value = False
+    panel.run_button.click()
+    panel.stop_button.click()
+    await panel.wait()
+
+
+def column(table: str, name: str) -> list[str]:
+    """The text of each body cell in the column ``name`` of a panel table."""
+    headers = re.findall(r"<th[^>]*>(.*?)</th>", table)
+    index = headers.index(name)
+    rows = re.findall(r"<tr>(<td.*?)</tr>", table)
+    cells = [re.findall(r"<td[^>]*>(.*?)</td>", row)[index] for row in rows]
+    return [re.sub(r"<[^>]+>", "", cell) for cell in cells]
+
+
 async def test_opening_selects_every_disabled_version_of_enabled_keys(
     demo: Demo, tmp_path: Path
 ) -> None:
@@ -69,15 +88,16 @@ async def test_version_filters_narrow_the_versions_table(
     """The status and action toggles filter the versions table."""
     panel = await opened(demo, tmp_path)
 
+    everything = column(panel.versions_table.value, "version_status")
     panel.version_filter.value = "ENABLE"
-    enabled_only = panel.versions_table.value
+    enabled_only = column(panel.versions_table.value, "version_status")
     panel.version_filter.value = "all"
     panel.action_filter.value = "enable"
-    to_enable = panel.versions_table.value
+    to_enable = column(panel.versions_table.value, "action")
 
-    assert ">DISABLE</span>" not in enabled_only.replace("key_status", "")
-    assert to_enable.count(">enable</span>") == len(panel.targets.options)
-    assert ">skip</span>" not in to_enable
+    assert {"ENABLE", "DISABLE"} <= set(everything)
+    assert enabled_only == ["ENABLE"] * everything.count("ENABLE")
+    assert to_enable == ["enable"] * len(panel.targets.options)
 
 
 async def test_dry_run_sends_no_enable_and_shows_dry_run_counts(
@@ -87,10 +107,12 @@ async def test_dry_run_sends_no_enable_and_shows_dry_run_counts(
     emulator, _ = demo
     panel = await opened(demo, tmp_path)
     before = emulator.state.count_disabled_versions()
+    plan = panel.session.plan
 
     await click_and_wait(panel, panel.run_button)
 
     selected = len(panel.targets.value)
+    assert panel.session.plan is plan  # nothing changed, so nothing is re-read
     assert emulator.state.count_disabled_versions() == before
     assert emulator.counters.enabled_targets() == {}
     assert panel.session.outcome_counts()[Outcome.DRY_RUN] == selected
@@ -120,6 +142,59 @@ async def test_run_enables_only_the_picked_targets(demo: Demo, tmp_path: Path) -
     assert bytes(panel.chart.value).startswith(b"\x89PNG")
 
 
+async def test_a_real_run_reads_the_versions_again(demo: Demo, tmp_path: Path) -> None:
+    """After a real run the versions table and targets show the new state."""
+    emulator, _ = demo
+    panel = await opened(demo, tmp_path)
+    labels = {target: label for label, target in panel.targets.options}
+    left_out, *picked = panel.targets.value
+    panel.targets.value = tuple(picked)
+    panel.dry_run.value = False
+
+    await click_and_wait(panel, panel.run_button)
+
+    table = panel.versions_table.value
+    rows = zip(
+        column(table, "key_tag"),
+        column(table, "version"),
+        column(table, "version_status"),
+        column(table, "action"),
+        strict=True,
+    )
+    shown = {
+        (tag, int(version)): (status, action)
+        for tag, version, status, action in rows
+        if version.isdigit()  # a disabled key's row has no version
+    }
+    assert all(shown[tuple(target)] == ("ENABLE", "skip") for target in picked)
+    assert shown[tuple(left_out)] == ("DISABLE", "enable")
+    assert panel.targets.options == ((labels[left_out], left_out),)
+    assert panel.targets.value == (left_out,)
+    assert "1 disabled version(s) left to enable" in panel.status_line.value
+    assert emulator.state.count_disabled_versions(enabled_keys_only=True) == 1
+
+
+async def test_the_versions_table_shows_at_most_the_row_limit(tmp_path: Path) -> None:
+    """A plan longer than the limit shows its first rows and how many there are."""
+    with serve(dataset="synthetic", keys=30, versions_per_key=10) as emulator:
+        client = AsyncKmsClient(emulator.credentials, endpoint=emulator.url)
+        try:
+            panel = await opened((emulator, client), tmp_path)
+        finally:
+            await client.aclose()
+
+    plan_rows = len(panel.session.versions())
+    table = panel.versions_table.value
+    assert plan_rows > TABLE_ROW_LIMIT
+    assert len(column(table, "key_tag")) == TABLE_ROW_LIMIT
+    assert f"{TABLE_ROW_LIMIT} of {plan_rows} rows shown" in table
+    panel.action_filter.value = "enable"
+    to_enable = len(panel.session.versions(actions=["enable"]))
+    assert f"{min(to_enable, TABLE_ROW_LIMIT)} of {to_enable} rows shown" in (
+        panel.versions_table.value
+    )
+
+
 async def test_failures_are_filtered_by_outcome_and_error_code(
     demo: Demo, tmp_path: Path
 ) -> None:
@@ -127,6 +202,7 @@ async def test_failures_are_filtered_by_outcome_and_error_code(
     emulator, _ = demo
     panel = await opened(demo, tmp_path)
     tag, version = panel.targets.value[0]
+    others = len(panel.targets.value) - 1
     emulator.schedule(
         Fault.FORBIDDEN, operation="enableKeyVersion", key_tag=tag, version=version
     )
@@ -140,7 +216,6 @@ async def test_failures_are_filtered_by_outcome_and_error_code(
     assert tag in panel.results_table.value
     panel.error_code_filter.value = "all"
     panel.outcome_filter.value = "enabled"
-    others = len(panel.targets.value) - 1
     assert f"{others} of {others} rows shown" in panel.results_table.value
     assert ">failed</span> 1" in panel.results_table.value
 
@@ -181,6 +256,71 @@ async def test_stop_keeps_what_finished_and_resume_completes(
     assert panel.session.outcome_counts()[Outcome.NOT_RUN] == 0
     assert panel.resume_button.disabled
     assert panel.error_area.value == ""
+    assert panel.targets.options == ()
+    assert "enable" not in column(panel.versions_table.value, "action")
+
+
+async def test_stop_is_enabled_the_moment_a_run_starts(
+    demo: Demo, tmp_path: Path
+) -> None:
+    """Stop works before the run's task has even started: nothing is enabled."""
+    emulator, _ = demo
+    panel = await opened(demo, tmp_path)
+    total = len(panel.targets.value)
+    panel.dry_run.value = False
+    assert panel.stop_button.disabled
+
+    panel.run_button.click()
+    stoppable_at_once = not panel.stop_button.disabled
+    panel.stop_button.click()
+    stop_after_click = panel.stop_button.disabled
+    await panel.wait()
+
+    assert stoppable_at_once
+    assert stop_after_click
+    assert panel.session.outcome_counts()[Outcome.NOT_RUN] == total
+    assert emulator.counters.requests("enableKeyVersion") == 0
+    assert panel.stop_button.disabled
+    assert panel.errors == []
+
+
+async def test_resume_is_disabled_while_dry_run_is_ticked(
+    demo: Demo, tmp_path: Path
+) -> None:
+    """Ticking Dry run after a stopped run disables Resume and says why."""
+    panel = await opened(demo, tmp_path)
+    await stopped_real_run(panel)
+    assert not panel.resume_button.disabled
+    assert panel.resume_hint.value == ""
+
+    panel.dry_run.value = True
+
+    assert panel.resume_button.disabled
+    assert panel.resume_button.tooltip == RESUME_NEEDS_REAL_RUN
+    assert "Untick Dry run to resume" in panel.resume_hint.value
+    panel.dry_run.value = False
+    assert not panel.resume_button.disabled
+    assert panel.resume_hint.value == ""
+
+
+async def test_resume_with_dry_run_ticked_sends_nothing_even_if_clicked(
+    demo: Demo, tmp_path: Path
+) -> None:
+    """A resume forced past the disabled button is refused: no enable is sent."""
+    emulator, _ = demo
+    panel = await opened(demo, tmp_path)
+    await stopped_real_run(panel)
+    panel.dry_run.value = True
+    assert panel.resume_button.disabled
+
+    await click_and_wait(panel, panel.resume_button)
+
+    assert emulator.counters.requests("enableKeyVersion") == 0
+    assert "InvalidInputError" in panel.error_area.value
+    assert "turn dry run off to resume" in panel.error_area.value
+    panel.dry_run.value = False
+    await click_and_wait(panel, panel.resume_button)
+    assert emulator.state.count_disabled_versions(enabled_keys_only=True) == 0
 
 
 async def test_save_buttons_write_report_and_csv_into_the_folder(
@@ -206,8 +346,9 @@ async def test_save_buttons_write_report_and_csv_into_the_folder(
 async def test_a_failing_click_shows_its_error_in_the_panel(
     demo: Demo, tmp_path: Path
 ) -> None:
-    """Resume before any run reports why in the error area, not in a log."""
+    """Resume forced before any run reports why in the error area, not in a log."""
     panel = await opened(demo, tmp_path)
+    assert panel.resume_button.disabled
 
     await click_and_wait(panel, panel.resume_button)
 
@@ -230,11 +371,56 @@ async def test_a_failing_background_step_shows_its_error_in_the_panel(
     assert not panel.discover_button.disabled
 
 
+async def test_errors_pile_up_newest_first_until_cleared(
+    demo: Demo, tmp_path: Path
+) -> None:
+    """A later error or a later step never hides an earlier error; Clear does."""
+    panel = await opened(demo, tmp_path)
+    assert panel.clear_errors_button.disabled
+    await click_and_wait(panel, panel.resume_button)
+    panel.targets.value = ()
+    await click_and_wait(panel, panel.run_button)
+
+    await click_and_wait(panel, panel.discover_button)
+
+    shown = panel.error_area.value
+    assert "2 error(s), newest first" in shown
+    assert shown.index("no targets are selected") < shown.index("no run to resume")
+    assert not panel.clear_errors_button.disabled
+    panel.clear_errors_button.click()
+    assert panel.error_area.value == ""
+    assert panel.errors == []
+    assert panel.clear_errors_button.disabled
+
+
+async def test_a_cancelled_step_says_so_and_frees_the_panel(
+    demo: Demo, tmp_path: Path
+) -> None:
+    """Cancelling the panel's task leaves a status that says so and usable buttons."""
+    emulator, _ = demo
+    panel = await opened(demo, tmp_path)
+    emulator.configure(latency_ms=2_000)
+    panel.discover_button.click()
+    await asyncio.sleep(0.1)
+    assert panel.discover_button.disabled
+    assert panel.task is not None
+
+    panel.task.cancel()
+    await panel.wait()
+
+    assert panel.task.cancelled()
+    assert "cancelled" in panel.status_line.value
+    assert not panel.discover_button.disabled
+    assert not panel.run_button.disabled
+    assert panel.error_area.value == ""
+
+
 async def test_bad_options_are_refused_before_a_run(demo: Demo, tmp_path: Path) -> None:
-    """No targets picked: the run refuses and says what is missing."""
+    """No targets picked: Run is disabled, and a forced click says what is missing."""
     emulator, _ = demo
     panel = await opened(demo, tmp_path)
     panel.targets.value = ()
+    assert panel.run_button.disabled
 
     await click_and_wait(panel, panel.run_button)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -121,3 +122,37 @@ async def test_files_of_one_second_get_distinct_names(
     assert first != second
     assert first.name == "results-20251124T160000.csv"
     assert second.name == "results-20251124T160000-2.csv"
+
+
+async def test_a_stop_set_before_the_run_starts_sends_nothing(
+    session: tuple[RunningEmulator, RemediationSession],
+) -> None:
+    """A caller's stop event, set early, ends the run with every target not run."""
+    emulator, remediation = session
+    stop = asyncio.Event()
+    stop.set()
+
+    result = await remediation.run(RunOptions(dry_run=False), stop=stop)
+
+    assert result.cancelled
+    assert result.counts[Outcome.NOT_RUN] == len(remediation.selected)
+    assert emulator.counters.requests("enableKeyVersion") == 0
+    assert not remediation.running
+
+
+async def test_resume_refuses_a_dry_run_and_sends_nothing(
+    session: tuple[RunningEmulator, RemediationSession],
+) -> None:
+    """A resume only sends for real: asked for a dry run, it refuses up front."""
+    emulator, remediation = session
+    stop = asyncio.Event()
+    stop.set()
+    stopped = await remediation.run(RunOptions(dry_run=False), stop=stop)
+
+    with pytest.raises(InvalidInputError, match="turn dry run off to resume"):
+        await remediation.resume(RunOptions(dry_run=True))
+
+    assert emulator.counters.requests("enableKeyVersion") == 0
+    assert remediation.run_result is stopped
+    resumed = await remediation.resume(RunOptions(dry_run=False))
+    assert resumed.counts[Outcome.ENABLED] == len(remediation.selected)
