@@ -25,7 +25,6 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from types import ModuleType, TracebackType
 from typing import Any, Final, Generic, Self, TypeVar
-from urllib.parse import urlsplit
 
 import httpx
 
@@ -38,7 +37,7 @@ from generated_client.api.key_versions import (
 from generated_client.api.keys import get_key_info, get_key_list
 from generated_client.client import Client as GeneratedClient
 from generated_client.types import Response, Unset
-from kms_toolkit.auth import SignatureV2
+from kms_toolkit.auth import SignatureV2, same_origin
 from kms_toolkit.credentials import Credentials, resolve_credentials
 from kms_toolkit.errors import (
     ApiError,
@@ -80,6 +79,8 @@ SITES: Final[dict[str, str]] = {
     "gov": "https://ocapi.gov-ncloud.com/kms/v1",
 }
 MAX_PAGE_SIZE: Final = 200
+_MAX_PORT: Final = 65_535
+_MAX_REDIRECTS: Final = 5
 SUCCESS: Final = "SUCCESS"
 
 ResultT = TypeVar("ResultT")
@@ -102,8 +103,10 @@ _last_response: ContextVar[httpx.Response | None] = ContextVar(
 def resolve_base_url(site: str = "public", endpoint: str | None = None) -> str:
     """The base URL to call: ``endpoint`` if given, else the site's NCP URL.
 
-    Plain ``http://`` is accepted only for loopback hosts (a local emulator),
-    so a signed request never crosses a network unencrypted.
+    An endpoint comes back as httpx reads it (lower-case scheme and host, IDNA
+    host, no trailing slash), which is the URL the requests go to. Plain
+    ``http://`` is accepted only for loopback hosts (a local emulator), so a
+    signed request never crosses a network unencrypted.
 
     Example:
         >>> resolve_base_url("kr")
@@ -122,24 +125,50 @@ def resolve_base_url(site: str = "public", endpoint: str | None = None) -> str:
     return _checked_endpoint(endpoint)
 
 
-def _checked_endpoint(endpoint: str) -> str:
-    """``endpoint`` without its trailing slash, if it is safe to send to."""
-    parts = urlsplit(endpoint)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+def _checked_endpoint(endpoint: object) -> str:
+    """``endpoint`` as httpx will send to it, without a trailing slash, if safe."""
+    if not isinstance(endpoint, str):
+        raise InvalidInputError(
+            f"endpoint must be a string, not {type(endpoint).__name__}"
+        )
+    # httpx refuses some of these and percent-encodes others into the path, so
+    # the URL sent would not be the one checked (or not be sent at all).
+    bad = [c for c in endpoint if c.isspace() or not c.isprintable()]
+    if bad:
+        codes = ", ".join(sorted({f"U+{ord(c):04X}" for c in bad}))
+        raise InvalidInputError(
+            f"endpoint {endpoint[:200]!r} contains whitespace or control "
+            f"characters ({codes})"
+        )
+    # Parsed by httpx, which sends the requests: another parser (urlsplit) can
+    # see another host, port or path in the same text.
+    try:
+        url = httpx.URL(endpoint)
+    except httpx.InvalidURL as exc:
+        raise InvalidInputError(
+            f"endpoint {endpoint!r} is not a valid URL: {exc}"
+        ) from exc
+    if url.scheme not in ("http", "https") or not url.host:
         raise InvalidInputError(
             f"endpoint {endpoint!r} is not an http(s) URL with a host, "
             "for example https://ocapi.ncloud.com/kms/v1"
         )
-    if parts.query or parts.fragment or parts.username or parts.password:
+    if url.port is not None and not 1 <= url.port <= _MAX_PORT:
+        raise InvalidInputError(
+            f"endpoint {endpoint!r} has port {url.port}; ports run from 1 to "
+            f"{_MAX_PORT}"
+        )
+    # An empty "?" or "#" parses to nothing but would still be sent.
+    if url.query or url.fragment or url.userinfo or {"?", "#"} & set(endpoint):
         raise InvalidInputError(
             f"endpoint {endpoint!r} must not carry a query, a fragment or a user"
         )
-    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+    if url.scheme == "http" and not _is_loopback(url.host):
         raise InvalidInputError(
             f"endpoint {endpoint!r} uses plain http to a non-loopback host; "
             "use https (plain http is only for a local emulator on loopback)"
         )
-    return endpoint.rstrip("/")
+    return str(url).rstrip("/")
 
 
 def _is_loopback(host: str) -> bool:
@@ -363,13 +392,18 @@ class _KmsClientCore:
         if not timeout > 0:
             raise InvalidInputError(f"timeout must be above 0 seconds, not {timeout}")
         self._base_url = resolve_base_url(site, endpoint)
-        self._base_path = urlsplit(self._base_url).path
+        self._base_path = httpx.URL(self._base_url).raw_path.decode("ascii")
         if credentials is None:
             credentials = resolve_credentials(profile=profile)
         self._credentials = credentials
         self._timeout = float(timeout)
         self._clock = clock
-        self._auth = SignatureV2(credentials, clock=clock, follow_redirects=True)
+        self._auth = SignatureV2(
+            credentials,
+            clock=clock,
+            follow_redirects=True,
+            max_redirects=_MAX_REDIRECTS,
+        )
         self._generated = GeneratedClient(base_url=self._base_url)
 
     @property
@@ -479,12 +513,43 @@ class _KmsClientCore:
         body: bytes,
         headers: Mapping[str, str],
     ) -> ApiError:
+        refused = self._redirect_error(call, status, body, headers)
+        if refused is not None:
+            return refused
         return api_error_from_response(
             status_code=status,
             body=body,
             headers=headers,
             operation=call.operation,
             clock_skew_seconds=self._clock_skew_seconds(headers),
+        )
+
+    def _redirect_error(
+        self,
+        call: _Call[Any],
+        status: int,
+        body: bytes,
+        headers: Mapping[str, str],
+    ) -> ApiError | None:
+        """The error for a redirect the signer did not follow, naming it."""
+        raw = _last_response.get()
+        next_hop = raw.next_request if raw is not None else None
+        if raw is None or next_hop is None or raw.status_code != status:
+            return None
+        if same_origin(next_hop.url, raw.request.url):
+            why = f"{_MAX_REDIRECTS} redirects in a row were already followed"
+        else:
+            origin = f"{raw.request.url.scheme}://{raw.request.url.netloc.decode()}"
+            why = (
+                f"it leaves {origin}, and a signed request is only redirected "
+                "within the same scheme, host and port"
+            )
+        return ApiError(
+            status_code=status,
+            message=f"redirect to {str(next_hop.url)[:200]} refused: {why}",
+            operation=call.operation,
+            request_id=headers.get("x-ncp-trace-id") or headers.get("x-request-id"),
+            raw_body=body.decode("utf-8", errors="replace"),
         )
 
     def _body_error(

@@ -7,6 +7,7 @@
     │   ├── InvalidKeyTagError
     │   └── InvalidVersionError
     ├── CredentialsError                      no usable credentials were found
+    │   └── InvalidCredentialsError           a malformed key (also ValueError)
     ├── TransportError                        no HTTP answer: connect, read, protocol
     │   └── RequestTimeoutError
     └── ApiError                              an HTTP answer that is not a success
@@ -20,6 +21,9 @@
         ├── EndpointTimeoutError              504/510
         ├── UnsuccessfulResponseError         2xx whose ``code`` is not SUCCESS
         └── MalformedResponseError            a body that is not the documented JSON
+
+A redirect the client does not follow (to another origin, or one hop too many)
+is a plain ``ApiError`` whose message names the redirect.
 
 ``retryable`` on each class says whether the same request may succeed later;
 the bulk engine retries only those. Messages are built from the status, the
@@ -41,6 +45,7 @@ __all__ = [
     "CredentialsError",
     "EndpointError",
     "EndpointTimeoutError",
+    "InvalidCredentialsError",
     "InvalidInputError",
     "InvalidKeyTagError",
     "InvalidVersionError",
@@ -79,7 +84,15 @@ class InvalidVersionError(InvalidInputError):
 
 
 class CredentialsError(KmsToolkitError):
-    """No complete access key and secret key pair was found."""
+    """No complete, usable access key and secret key pair was found."""
+
+
+class InvalidCredentialsError(CredentialsError, ValueError):
+    """A key is not a non-empty string of printable ASCII without spaces.
+
+    The message names the key (``access_key`` or ``secret_key``) and where the
+    pair came from, never the key's text: it may be the secret.
+    """
 
 
 class TransportError(KmsToolkitError):

@@ -10,6 +10,7 @@ smuggle a ``/``, ``?``, ``..`` or a space into the request path.
 
 from __future__ import annotations
 
+import operator
 import re
 from typing import Final
 
@@ -33,15 +34,20 @@ MAX_VERSION: Final = 100
 
 
 def validate_key_tag(key_tag: object) -> str:
-    """Return ``key_tag`` unchanged if NCP could have issued it, else raise.
+    """Return ``key_tag`` as a plain ``str`` if NCP could have issued it, else raise.
+
+    A ``str`` subclass is reduced to its value first: the request path is built
+    with ``str()``, which a subclass may override to put anything on the wire.
 
     Raises:
         InvalidKeyTagError: with what is wrong with the tag.
     """
-    if not isinstance(key_tag, str):
+    # type() as well as isinstance(): an object can claim str as its __class__.
+    if not isinstance(key_tag, str) or not issubclass(type(key_tag), str):
         raise InvalidKeyTagError(
             f"key tag must be a string, not {type(key_tag).__name__}"
         )
+    key_tag = str.__str__(key_tag)
     if not key_tag:
         raise InvalidKeyTagError("key tag is empty")
     if len(key_tag) > KEY_TAG_MAX_LENGTH:
@@ -60,19 +66,27 @@ def validate_key_tag(key_tag: object) -> str:
 
 
 def validate_version(version: object) -> int:
-    """Return ``version`` if it is an integer from 1 to 100, else raise.
+    """Return ``version`` as a plain ``int`` if it is from 1 to 100, else raise.
 
     Booleans are refused although Python counts them as integers: ``True``
-    is a mistake, not version 1.
+    is a mistake, not version 1. An ``int`` subclass is reduced to its value
+    first, so neither its comparisons nor its ``str()`` (which builds the
+    request path) can differ from the number checked here.
 
     Raises:
         InvalidVersionError: with what is wrong with the version.
     """
-    if isinstance(version, bool) or not isinstance(version, int):
+    kind = type(version)
+    if (
+        isinstance(version, bool)
+        or not isinstance(version, int)
+        or not issubclass(kind, int)
+    ):
         shown = repr(version)[:60]
         raise InvalidVersionError(
-            f"key version must be an integer, not {type(version).__name__} {shown}"
+            f"key version must be an integer, not {kind.__name__} {shown}"
         )
+    version = operator.index(version)
     if not MIN_VERSION <= version <= MAX_VERSION:
         raise InvalidVersionError(
             f"key version {version} is out of range: NCP key versions run from "

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import base64
+import hashlib
+import hmac
+import json
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 import httpx
 import pytest
@@ -18,6 +26,7 @@ from kms_toolkit.auth import (
 )
 from kms_toolkit.client import AsyncKmsClient, KmsClient
 from kms_toolkit.credentials import Credentials
+from kms_toolkit.errors import ApiError
 from tests.conftest import ACCESS_KEY, CANARY_SECRET, FROZEN_TIME, expected_signature
 
 # NCP's own sample request (see the API facts): the one known answer there is.
@@ -302,3 +311,130 @@ def test_method_is_signed_in_upper_case(method: str) -> None:
     message = string_to_sign(method, "/kms/v1/keys", "1", "AK")
 
     assert message.startswith(f"{method.upper()} /kms/v1/keys\n")
+
+
+@pytest.mark.parametrize(
+    ("path", "params", "wire"),
+    [
+        (
+            "/kms/v1/keys",
+            {"q": "a b+c é"},
+            b"/kms/v1/keys?q=a+b%2Bc+%C3%A9",
+        ),
+        ("/kms/v1/keys?q=a b+c é", None, b"/kms/v1/keys?q=a%20b+c%20%C3%A9"),
+        ("/kms/v1/keys?q=%2B&r=~*'", None, b"/kms/v1/keys?q=%2B&r=~*'"),
+    ],
+    ids=["params", "literal", "pre-encoded"],
+)
+def test_query_needing_percent_encoding_is_signed_as_sent(
+    path: str, params: dict[str, str] | None, wire: bytes
+) -> None:
+    """Spaces, '+' and non-ASCII in a query: the signature covers the wire bytes."""
+    seen: list[httpx.Request] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200)
+
+    auth = SignatureV2(Credentials(ACCESS_KEY, CANARY_SECRET), clock=frozen_clock)
+    with httpx.Client(auth=auth, transport=httpx.MockTransport(answer)) as client:
+        client.get(f"https://ocapi.ncloud.com{path}", params=params)
+
+    assert seen[0].url.raw_path == wire
+    message = b"GET " + wire + f"\n1700000000000\n{ACCESS_KEY}".encode()
+    digest = hmac.new(CANARY_SECRET.encode(), message, hashlib.sha256).digest()
+    assert seen[0].headers[SIGNATURE_HEADER] == base64.b64encode(digest).decode()
+
+
+@dataclass
+class RedirectingServer:
+    """A loopback server that redirects once, then answers; it checks signatures."""
+
+    base_url: str
+    #: (target, signature valid) of each request, in order.
+    seen: list[tuple[str, bool]] = field(default_factory=list)
+    #: Where the first request is sent on; a path or an absolute URL.
+    location: str = "/kms/v1/keys/moved"
+
+
+def _redirecting_handler(server: RedirectingServer) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            target = self.path
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            wanted = expected_signature(
+                CANARY_SECRET,
+                "GET",
+                target,
+                headers.get(TIMESTAMP_HEADER, ""),
+                headers.get(ACCESS_KEY_HEADER, ""),
+            )
+            server.seen.append((target, headers.get(SIGNATURE_HEADER) == wanted))
+            if len(server.seen) == 1:
+                self._send(307, b"", location=server.location)
+                return
+            tag = target.rsplit("/", 1)[-1]
+            body = {"code": "SUCCESS", "data": {"keyTag": tag, "status": "ENABLE"}}
+            self._send(200, json.dumps(body).encode())
+
+        def log_message(self, format: str, *args: Any) -> None:
+            """Keep test output quiet."""
+
+        def _send(self, status: int, body: bytes, location: str = "") -> None:
+            self.send_response(status)
+            if location:
+                self.send_header("Location", location)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    return Handler
+
+
+@pytest.fixture
+def redirecting_server() -> Iterator[RedirectingServer]:
+    """A ``RedirectingServer`` on 127.0.0.1, stopped after the test."""
+    server = RedirectingServer(base_url="")
+    http = ThreadingHTTPServer(("127.0.0.1", 0), _redirecting_handler(server))
+    http.daemon_threads = True
+    server.base_url = f"http://127.0.0.1:{http.server_port}/kms/v1"
+    thread = threading.Thread(target=http.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        http.shutdown()
+        http.server_close()
+        thread.join(timeout=5)
+
+
+async def test_async_facade_over_aiohttp_signs_each_redirect_hop(
+    credentials: Credentials, redirecting_server: RedirectingServer
+) -> None:
+    """AsyncKmsClient's own client and aiohttp transport re-sign a redirect."""
+    async with AsyncKmsClient(credentials, endpoint=redirecting_server.base_url) as kms:
+        key = await kms.get_key("original")
+
+    assert key.key_tag == "moved"
+    assert redirecting_server.seen == [
+        ("/kms/v1/keys/original", True),
+        ("/kms/v1/keys/moved", True),
+    ]
+
+
+async def test_async_facade_over_aiohttp_refuses_a_redirect_to_another_host(
+    credentials: Credentials, redirecting_server: RedirectingServer
+) -> None:
+    """A redirect to another (loopback) host is named in the error, not followed."""
+    redirecting_server.location = "http://127.0.0.2:9/kms/v1/keys/moved"
+
+    async with AsyncKmsClient(credentials, endpoint=redirecting_server.base_url) as kms:
+        with pytest.raises(ApiError) as caught:
+            await kms.get_key("original")
+
+    assert caught.value.status_code == 307
+    assert "redirect to http://127.0.0.2:9/kms/v1/keys/moved refused" in str(
+        caught.value
+    )
+    assert redirecting_server.seen == [("/kms/v1/keys/original", True)]

@@ -621,7 +621,96 @@ def test_authentication_error_without_date_says_nothing_of_clocks() -> None:
     assert "clock" not in str(error)
 
 
+def test_cross_origin_redirect_is_refused_by_name() -> None:
+    """A redirect to another host is not followed, and the error says so."""
+    recorder = answering(
+        b"", 307, headers={"Location": "https://elsewhere.example/kms/v1/keys/x"}
+    )
+
+    error = raised_by("getKeyInfo", recorder)
+
+    assert type(error) is ApiError
+    assert error.status_code == 307
+    assert str(error) == (
+        "getKeyInfo: HTTP 307: redirect to https://elsewhere.example/kms/v1/keys/x "
+        "refused: it leaves https://ocapi.ncloud.com, and a signed request is only "
+        "redirected within the same scheme, host and port"
+    )
+    assert "undocumented error body" not in str(error)
+    assert len(recorder.requests) == 1
+
+
+def test_endless_same_origin_redirects_stop_with_their_count() -> None:
+    """Same-origin redirects are followed five times, then named in the error."""
+    recorder = Recorder(
+        lambda request: httpx.Response(
+            302, headers={"Location": f"{request.url.path}x"}
+        )
+    )
+
+    error = raised_by("getKeyInfo", recorder)
+
+    assert type(error) is ApiError
+    assert len(recorder.requests) == 6
+    assert str(error) == (
+        "getKeyInfo: HTTP 302: redirect to "
+        "https://ocapi.ncloud.com/kms/v1/keys/key-axxxxxx refused: "
+        "5 redirects in a row were already followed"
+    )
+
+
+async def test_async_cross_origin_redirect_is_refused_by_name() -> None:
+    """The async client names the refused redirect too."""
+    recorder = answering(
+        b"", 308, headers={"Location": "http://127.0.0.2:1/kms/v1/keys/key-a"}
+    )
+
+    async with async_client(recorder) as kms:
+        with pytest.raises(ApiError) as caught:
+            await kms.get_key("key-a")
+
+    assert "redirect to http://127.0.0.2:1/kms/v1/keys/key-a refused" in str(
+        caught.value
+    )
+    assert len(recorder.requests) == 1
+
+
 # Validation happens before anything is sent.
+
+
+class LongTagClaimingToBeShort(str):
+    """A key tag too long for NCP whose len() says otherwise."""
+
+    def __len__(self) -> int:
+        return 5
+
+
+class VersionWithAgreeableComparisons(int):
+    """A version outside 1-100 whose comparisons and str() say it is inside."""
+
+    def __le__(self, other: object) -> bool:
+        return True
+
+    def __ge__(self, other: object) -> bool:
+        return True
+
+    def __str__(self) -> str:
+        return "1"
+
+
+class TagWithItsOwnStr(str):
+    """A valid key tag whose str() is a path of its own."""
+
+    def __str__(self) -> str:
+        return "../../x?y=1"
+
+
+class VersionWithItsOwnStr(int):
+    """A valid version whose str() is text."""
+
+    def __str__(self) -> str:
+        return "1/../../x"
+
 
 BAD_CALLS: dict[str, tuple[Callable[[Any], Any], type[InvalidInputError], str]] = {
     "tag-with-space": (
@@ -670,6 +759,18 @@ BAD_CALLS: dict[str, tuple[Callable[[Any], Any], type[InvalidInputError], str]] 
         InvalidKeyTagError,
         "contains '/'",
     ),
+    "str-subclass-hiding-its-length": (
+        lambda kms: kms.enable_key_version(LongTagClaimingToBeShort("x" * 200), 1),
+        InvalidKeyTagError,
+        "key tag is 200 characters long",
+    ),
+    "int-subclass-hiding-its-range": (
+        lambda kms: kms.enable_key_version(
+            "key-a", VersionWithAgreeableComparisons(500)
+        ),
+        InvalidVersionError,
+        "key version 500 is out of range",
+    ),
 }
 
 
@@ -704,6 +805,33 @@ async def test_async_bad_input_raises_before_any_request(case: str) -> None:
 
     assert wanted in str(caught.value)
     assert recorder.requests == []
+
+
+def test_subclass_arguments_go_on_the_wire_as_their_values() -> None:
+    """A str or int subclass's own str() never reaches the request path."""
+    recorder = answering(change_body(3))
+
+    with sync_client(recorder) as kms:
+        kms.enable_key_version(TagWithItsOwnStr("key-a"), VersionWithItsOwnStr(3))
+        with pytest.raises(KmsToolkitError):
+            kms.get_key(TagWithItsOwnStr("key-a"))
+
+    assert recorder.targets == [
+        "POST /kms/v1/keys/key-a/versions/3/enable",
+        "GET /kms/v1/keys/key-a",
+    ]
+
+
+async def test_async_subclass_arguments_go_on_the_wire_as_their_values() -> None:
+    """The async client sends the values too, not the subclasses' str()."""
+    recorder = answering(change_body(3))
+
+    async with async_client(recorder) as kms:
+        await kms.disable_key_version(
+            TagWithItsOwnStr("key-a"), VersionWithItsOwnStr(3)
+        )
+
+    assert recorder.targets == ["POST /kms/v1/keys/key-a/versions/3/disable"]
 
 
 @pytest.mark.parametrize(
@@ -771,6 +899,26 @@ def test_endpoint_wins_over_site_and_loses_trailing_slash(endpoint: str) -> None
         ("ftp://127.0.0.1/kms/v1", "not an http(s) URL with a host"),
         ("127.0.0.1:8080", "not an http(s) URL with a host"),
         ("https://h/kms/v1?x=1", "must not carry a query"),
+        ("https://h/kms/v1?", "must not carry a query"),
+        (
+            "http://loc\talhost/kms/v1",
+            "contains whitespace or control characters (U+0009)",
+        ),
+        (
+            "http://127.0.0.1:8080/kms/v1 ",
+            "contains whitespace or control characters (U+0020)",
+        ),
+        (
+            "https://h/kms/v1\r\nX: y",
+            "contains whitespace or control characters (U+000A, U+000D, U+0020)",
+        ),
+        (
+            "http://127.0.0.1:99999/kms/v1",
+            "has port 99999; ports run from 1 to 65535",
+        ),
+        ("http://127.0.0.1:0/kms/v1", "has port 0; ports run from 1 to 65535"),
+        ("https://[::1/kms/v1", "is not a valid URL"),
+        (42, "endpoint must be a string, not int"),
     ],
 )
 def test_unsafe_endpoints_are_refused(endpoint: str, wanted: str) -> None:
@@ -785,6 +933,42 @@ def test_client_with_unsafe_endpoint_is_refused_before_credentials() -> None:
     """The endpoint is checked before credentials are looked for."""
     with pytest.raises(InvalidInputError):
         KmsClient(endpoint="http://example.com/kms/v1")
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "normalised"),
+    [
+        ("HTTPS://KMS.Example.com/kms/v1/", "https://kms.example.com/kms/v1"),
+        ("https://bücher.example/kms/v1", "https://xn--bcher-kva.example/kms/v1"),
+        ("http://127.0.0.1:/kms/v1", "http://127.0.0.1/kms/v1"),
+    ],
+)
+def test_endpoint_comes_back_as_httpx_will_send_to_it(
+    endpoint: str, normalised: str
+) -> None:
+    """The base URL is httpx's reading of the endpoint, not the text given."""
+    assert resolve_base_url(endpoint=endpoint) == normalised
+
+
+@pytest.mark.parametrize(
+    "endpoint", ["http://loc\talhost/kms/v1", "http://127.0.0.1:8080/kms/v1 "]
+)
+@pytest.mark.parametrize("client_class", [KmsClient, AsyncKmsClient])
+def test_client_refuses_an_endpoint_httpx_would_read_otherwise(
+    endpoint: str, client_class: type[KmsClient | AsyncKmsClient]
+) -> None:
+    """A client is never built for an endpoint httpx rejects or re-encodes."""
+    recorder = answering(change_body())
+
+    with pytest.raises(InvalidInputError) as caught:
+        client_class(
+            Credentials("AK", "SK"),
+            endpoint=endpoint,
+            transport=httpx.MockTransport(recorder),  # type: ignore[arg-type]
+        )
+
+    assert "contains whitespace or control characters" in str(caught.value)
+    assert recorder.requests == []
 
 
 # Logging.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import traceback
 from pathlib import Path
@@ -12,7 +13,11 @@ import pytest
 from kms_toolkit.auth import SignatureV2
 from kms_toolkit.client import AsyncKmsClient, KmsClient
 from kms_toolkit.credentials import Credentials, resolve_credentials
-from kms_toolkit.errors import CredentialsError, KmsToolkitError
+from kms_toolkit.errors import (
+    CredentialsError,
+    InvalidCredentialsError,
+    KmsToolkitError,
+)
 from tests.conftest import ACCESS_KEY, CANARY_SECRET, FakeNcp
 
 CONFIG = """\
@@ -173,16 +178,68 @@ def test_partial_environment_names_what_is_missing(config_file: Path) -> None:
     assert "NCLOUD_SECRET_ACCESS_KEY nor NCLOUD_SECRET_KEY" in message
 
 
+NO_ENVIRONMENT_NOTE = (
+    "environment: none of NCLOUD_ACCESS_KEY_ID, NCLOUD_ACCESS_KEY, "
+    "NCLOUD_SECRET_ACCESS_KEY, NCLOUD_SECRET_KEY is set"
+)
+
+
 def test_nothing_anywhere_names_every_place_looked_in(tmp_path: Path) -> None:
-    """No env keys and no file: one error naming both places."""
+    """No arguments, no env keys and no file: one error naming all three."""
     missing = tmp_path / "nowhere" / "configure"
 
     with pytest.raises(CredentialsError) as caught:
         resolve_credentials(environ={}, config_path=missing)
 
-    message = str(caught.value)
-    assert "environment: none of NCLOUD_ACCESS_KEY_ID" in message
-    assert f"{missing}: file not found" in message
+    assert str(caught.value) == (
+        "no usable NCP credentials: explicit arguments: not given; "
+        f"{NO_ENVIRONMENT_NOTE}; {missing} [DEFAULT]: file not found"
+    )
+
+
+def test_unreadable_file_keeps_every_other_place_in_the_error(tmp_path: Path) -> None:
+    """A configure file that is a directory is one more note, not the only one."""
+    with pytest.raises(CredentialsError) as caught:
+        resolve_credentials(environ={"NCLOUD_PROFILE": "prod"}, config_path=tmp_path)
+
+    assert str(caught.value) == (
+        "no usable NCP credentials: explicit arguments: not given; "
+        f"{NO_ENVIRONMENT_NOTE}; {tmp_path} [prod]: cannot be read "
+        "(IsADirectoryError)"
+    )
+    assert caught.value.__cause__ is None
+    assert caught.value.__context__ is None
+
+
+def test_named_profile_error_lists_the_environment_as_not_consulted(
+    tmp_path: Path,
+) -> None:
+    """A named profile skips the environment, and the error says so."""
+    missing = tmp_path / "configure"
+
+    with pytest.raises(CredentialsError) as caught:
+        resolve_credentials(profile="prod", environ=FULL_ENV, config_path=missing)
+
+    assert str(caught.value) == (
+        "no usable NCP credentials: explicit arguments: not given; "
+        "environment: not consulted, profile 'prod' was named; "
+        f"{missing} [prod]: file not found"
+    )
+
+
+def test_half_a_pair_in_the_environment_lists_every_place(tmp_path: Path) -> None:
+    """Half an env pair stops the search; the file is named as not consulted."""
+    missing = tmp_path / "configure"
+
+    with pytest.raises(CredentialsError) as caught:
+        resolve_credentials(environ={"NCLOUD_SECRET_KEY": "sk"}, config_path=missing)
+
+    assert str(caught.value) == (
+        "no usable NCP credentials: explicit arguments: not given; "
+        "environment: NCLOUD_SECRET_KEY is set but neither NCLOUD_ACCESS_KEY_ID "
+        "nor NCLOUD_ACCESS_KEY is; set both halves of the key pair; "
+        f"{missing} [DEFAULT]: not consulted, the environment sets keys"
+    )
 
 
 def test_unknown_profile_lists_the_profiles_there_are(config_file: Path) -> None:
@@ -207,15 +264,56 @@ def test_partial_explicit_pair_is_refused(config_file: Path) -> None:
 
 
 def test_broken_ini_names_the_line_but_not_its_content(tmp_path: Path) -> None:
-    """A parse error points at the line number and never quotes the secret."""
+    """A parse error points at the line number; no chained error quotes it."""
     path = tmp_path / "configure"
     path.write_text(f"[DEFAULT]\nncloud_access_key_id = AK\n{CANARY_SECRET}\n")
 
     with pytest.raises(CredentialsError) as caught:
         resolve_credentials(environ={}, config_path=path)
 
-    assert "not a valid INI file at line 3" in str(caught.value)
-    assert CANARY_SECRET not in "".join(traceback.format_exception(caught.value))
+    assert f"{path} [DEFAULT]: not a valid INI file at line 3 (ParsingError)" in str(
+        caught.value
+    )
+    assert CANARY_SECRET not in every_text_of(caught.value)
+    assert caught.value.__context__ is None
+
+
+def test_broken_sectionless_ini_names_its_own_line_but_not_its_content(
+    tmp_path: Path,
+) -> None:
+    """A file without sections that fails to parse keeps the secret off the chain.
+
+    Reading it as [DEFAULT] is a second parse; neither parse's error, both of
+    which quote the secret's line, may ride along on the one raised.
+    """
+    path = tmp_path / "configure"
+    path.write_text(f"{CANARY_SECRET}\nncloud_access_key_id = AK\n")
+
+    with pytest.raises(CredentialsError) as caught:
+        resolve_credentials(environ={}, config_path=path)
+
+    assert f"{path} [DEFAULT]: not a valid INI file at line 1 (ParsingError)" in str(
+        caught.value
+    )
+    assert CANARY_SECRET not in every_text_of(caught.value)
+
+
+def test_undecodable_file_keeps_its_bytes_off_the_chain(tmp_path: Path) -> None:
+    """A file that is not UTF-8 is named; its bytes, secret included, are not kept."""
+    path = tmp_path / "configure"
+    path.write_bytes(
+        b"[DEFAULT]\nncloud_access_key_id = AK\n"
+        + f"ncloud_secret_access_key = {CANARY_SECRET}".encode()
+        + b"\xff\n"
+    )
+
+    with pytest.raises(CredentialsError) as caught:
+        resolve_credentials(environ={}, config_path=path)
+
+    assert str(caught.value).endswith(
+        f"{path} [DEFAULT]: cannot be read (UnicodeDecodeError)"
+    )
+    assert CANARY_SECRET not in every_text_of(caught.value)
 
 
 def test_source_is_logged_at_info_without_the_keys(
@@ -296,9 +394,37 @@ def failing_answers() -> list[httpx.Response | Exception]:
 
 
 def every_text_of(error: BaseException) -> str:
-    """The formatted traceback of an error, its chain and its attributes."""
-    text = "".join(traceback.format_exception(error))
-    return text + repr(vars(error)) + repr(error.args)
+    """The traceback of an error, and every exception on its chain in full.
+
+    The chain is walked through ``__cause__`` and ``__context__`` alike, since
+    ``raise ... from None`` only hides a context from the traceback: it is still
+    reachable, and so is every attribute of every exception on it.
+    """
+    texts = ["".join(traceback.format_exception(error))]
+    pending, seen = [error], set()
+    while pending:
+        current = pending.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        texts += [repr(current), repr(current.args), repr(vars(current))]
+        texts += attribute_texts(current)
+        pending += [e for e in (current.__cause__, current.__context__) if e]
+    return "\n".join(texts)
+
+
+def attribute_texts(error: BaseException) -> list[str]:
+    """The repr of each public attribute, C-level ones (``object``) included."""
+    texts = []
+    for name in dir(error):
+        if name.startswith("__"):
+            continue
+        # Some properties raise when nothing is behind them (httpx's request).
+        with contextlib.suppress(Exception):
+            value = getattr(error, name)
+            if not callable(value):
+                texts.append(repr(value))
+    return texts
 
 
 @pytest.mark.parametrize("answer", failing_answers(), ids=lambda a: repr(a)[:30])
@@ -331,3 +457,202 @@ def test_secret_is_absent_from_credentials_errors(tmp_path: Path) -> None:
 
     assert "NCLOUD_SECRET_KEY is set" in str(caught.value)
     assert CANARY_SECRET not in every_text_of(caught.value)
+
+
+@pytest.mark.parametrize("answer", failing_answers(), ids=lambda a: repr(a)[:30])
+async def test_secret_is_absent_from_every_async_failure(
+    credentials: Credentials, answer: httpx.Response | Exception
+) -> None:
+    """No error the async client raises shows the secret, chain included."""
+
+    def respond(request: httpx.Request) -> httpx.Response:
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    async with AsyncKmsClient(
+        credentials, transport=httpx.MockTransport(respond)
+    ) as kms:
+        with pytest.raises(KmsToolkitError) as caught:
+            await kms.enable_key_version("canary-key", 1)
+
+    assert CANARY_SECRET not in every_text_of(caught.value)
+
+
+async def test_secret_is_absent_from_async_failures_over_aiohttp(
+    credentials: Credentials, fake_ncp: FakeNcp
+) -> None:
+    """Through the default aiohttp transport, refused and failed calls stay clean."""
+    fake_ncp.answer = (503, {"error": {"errorCode": "500", "message": "down"}})
+    caught: list[BaseException] = []
+
+    async with AsyncKmsClient(credentials, endpoint=fake_ncp.base_url) as kms:
+        with pytest.raises(KmsToolkitError) as failed:
+            await kms.enable_key_version("canary-key", 1)
+        caught.append(failed.value)
+    fake_ncp.secret = "another-secret"  # every request is now refused as unsigned
+    async with AsyncKmsClient(credentials, endpoint=fake_ncp.base_url) as kms:
+        with pytest.raises(KmsToolkitError) as refused:
+            await kms.get_key("canary-key")
+        caught.append(refused.value)
+
+    assert [type(error).__name__ for error in caught] == [
+        "EndpointError",
+        "AuthenticationError",
+    ]
+    assert all(CANARY_SECRET not in every_text_of(error) for error in caught)
+
+
+# Keys are checked when credentials are made: nothing unusable is ever signed.
+
+BAD_PAIRS: dict[str, tuple[object, object, str]] = {
+    "both-empty": ("", "", "access_key is empty"),
+    "empty-secret": ("AK", "", "secret_key is empty"),
+    "secret-none": ("AK", None, "secret_key must be a str, not NoneType"),
+    "access-none": (None, CANARY_SECRET, "access_key must be a str, not NoneType"),
+    "access-bytes": (b"AK", CANARY_SECRET, "access_key must be a str, not bytes"),
+    "access-crlf": (
+        "AK\r\nX-Injected: 1",
+        CANARY_SECRET,
+        "access_key has whitespace (U+000D) at character 3",
+    ),
+    "access-nul": ("AK\x00", CANARY_SECRET, "a control character (U+0000)"),
+    "access-non-ascii": (
+        "AKé",
+        CANARY_SECRET,
+        "access_key has a non-ASCII character (U+00E9) at character 3",
+    ),
+    "access-space": ("A K", CANARY_SECRET, "access_key has a space (U+0020)"),
+    "secret-newline": (
+        "AK",
+        CANARY_SECRET + "\n",
+        f"secret_key has whitespace at character {len(CANARY_SECRET) + 1}",
+    ),
+    "secret-control": ("AK", CANARY_SECRET + "\x7f", "a control character at"),
+    "secret-non-ascii": ("AK", CANARY_SECRET + "é", "a non-ASCII character at"),
+}
+
+
+@pytest.mark.parametrize("case", BAD_PAIRS)
+def test_unusable_keys_are_refused_naming_the_key_and_the_source(case: str) -> None:
+    """Empty, non-str or non-printable keys fail at once, naming key and source."""
+    access_key, secret_key, wanted = BAD_PAIRS[case]
+
+    with pytest.raises(InvalidCredentialsError) as caught:
+        Credentials(access_key, secret_key, source="unit test")  # type: ignore[arg-type]
+
+    message = str(caught.value)
+    assert message.startswith("unusable NCP credentials from 'unit test': ")
+    assert wanted in message
+    assert isinstance(caught.value, CredentialsError)
+    assert isinstance(caught.value, ValueError)
+    assert CANARY_SECRET not in every_text_of(caught.value)
+    assert not any(c in message for c in "\r\n\x00\x7fé")
+    assert "X-Injected" not in message
+
+
+def test_secret_problems_name_no_code_point() -> None:
+    """A bad character in the secret is described by kind only."""
+    with pytest.raises(InvalidCredentialsError) as caught:
+        Credentials("AK", "abc\x01def")
+
+    assert "U+" not in str(caught.value)
+
+
+def test_str_subclass_keys_are_kept_as_plain_strings() -> None:
+    """A str subclass's own methods never reach signing."""
+
+    class Shouting(str):
+        def encode(self, *args: object, **kwargs: object) -> bytes:
+            return b"SOMETHING ELSE"
+
+    credentials = Credentials(Shouting("AK"), Shouting("sk"))
+
+    assert type(credentials.access_key) is str
+    assert type(credentials.secret_key) is str
+
+
+@pytest.mark.parametrize(
+    ("environ", "wanted"),
+    [
+        (
+            {"NCLOUD_ACCESS_KEY_ID": "AK\r\n", "NCLOUD_SECRET_ACCESS_KEY": "sk"},
+            "environment: NCLOUD_ACCESS_KEY_ID has whitespace (U+000D) at "
+            "character 3; NCP keys are printable ASCII without spaces",
+        ),
+        (
+            {"NCLOUD_ACCESS_KEY_ID": "ÄK", "NCLOUD_SECRET_KEY": "sk"},
+            "environment: NCLOUD_ACCESS_KEY_ID has a non-ASCII character (U+00C4) "
+            "at character 1",
+        ),
+        (
+            {"NCLOUD_ACCESS_KEY": "AK", "NCLOUD_SECRET_KEY": f"{CANARY_SECRET} "},
+            "environment: NCLOUD_SECRET_KEY has a space at character",
+        ),
+    ],
+)
+def test_unusable_environment_keys_stop_the_search(
+    config_file: Path, environ: dict[str, str], wanted: str
+) -> None:
+    """A malformed key in the environment is an error naming the variable."""
+    with pytest.raises(CredentialsError) as caught:
+        resolve_credentials(environ=environ, config_path=config_file)
+
+    message = str(caught.value)
+    assert wanted in message
+    assert message.startswith("no usable NCP credentials: explicit arguments: not ")
+    assert message.endswith("[DEFAULT]: not consulted, the environment sets keys")
+    assert CANARY_SECRET not in every_text_of(caught.value)
+
+
+def test_unusable_file_keys_are_named_with_their_option(tmp_path: Path) -> None:
+    """A malformed key in the file is named by its option and profile."""
+    path = tmp_path / "configure"
+    path.write_text(
+        "[prod]\nncloud_access_key_id = AK\n"
+        f"ncloud_secret_access_key = {CANARY_SECRET}\u00e9\n",
+        encoding="utf-8",
+    )
+
+    with pytest.raises(CredentialsError) as caught:
+        resolve_credentials(profile="prod", environ={}, config_path=path)
+
+    assert str(caught.value).endswith(
+        f"{path} [prod]: ncloud_secret_access_key has a non-ASCII character at "
+        "character "
+        f"{len(CANARY_SECRET) + 1}; NCP keys are printable ASCII without spaces"
+    )
+    assert CANARY_SECRET not in every_text_of(caught.value)
+
+
+def test_unusable_explicit_keys_are_named(config_file: Path) -> None:
+    """Malformed explicit arguments are refused, not replaced from elsewhere."""
+    with pytest.raises(CredentialsError) as caught:
+        resolve_credentials(
+            "AK\t", CANARY_SECRET, environ=FULL_ENV, config_path=config_file
+        )
+
+    assert str(caught.value) == (
+        "no usable NCP credentials: explicit arguments: access_key has whitespace "
+        "(U+0009) at character 3; NCP keys are printable ASCII without spaces"
+    )
+
+
+def test_client_from_a_non_ascii_environment_key_fails_as_credentials(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A client built from the process environment refuses the key before sending."""
+    for name in ("NCLOUD_ACCESS_KEY", "NCLOUD_SECRET_KEY", "NCLOUD_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("NCLOUD_ACCESS_KEY_ID", "키")
+    monkeypatch.setenv("NCLOUD_SECRET_ACCESS_KEY", CANARY_SECRET)
+    sent: list[httpx.Request] = []
+
+    with pytest.raises(CredentialsError) as caught:
+        KmsClient(transport=httpx.MockTransport(sent.append))  # type: ignore[arg-type]
+
+    assert "NCLOUD_ACCESS_KEY_ID has a non-ASCII character (U+D0A4)" in str(
+        caught.value
+    )
+    assert sent == []

@@ -6,12 +6,15 @@ import json
 
 import pytest
 
+from kms_toolkit import errors
 from kms_toolkit.errors import (
     ApiError,
     AuthenticationError,
     BadRequestError,
+    CredentialsError,
     EndpointError,
     EndpointTimeoutError,
+    InvalidCredentialsError,
     InvalidInputError,
     InvalidKeyTagError,
     KmsToolkitError,
@@ -200,3 +203,45 @@ def test_transport_error_carries_its_operation() -> None:
 
     assert error.operation == "getKeyList"
     assert str(error) == "no answer"
+
+
+def test_malformed_credentials_are_credentials_errors_and_value_errors() -> None:
+    """A malformed key is a credentials problem (CLI exit 3) and a ValueError."""
+    assert issubclass(InvalidCredentialsError, CredentialsError)
+    assert issubclass(InvalidCredentialsError, ValueError)
+    assert not issubclass(InvalidCredentialsError, InvalidInputError)
+
+
+def drawn_parents(tree: str) -> dict[str, str]:
+    """Each class drawn in a ``├──`` tree, mapped to the class drawn above it."""
+    parents: dict[str, str] = {}
+    stack: list[tuple[int, str]] = []
+    for raw in tree.splitlines():
+        name = raw.strip(" │├└─").split(" ", 1)[0]
+        if not name.endswith("Error"):
+            continue
+        depth = len(raw) - len(raw.lstrip(" │├└─"))
+        while stack and stack[-1][0] >= depth:
+            stack.pop()
+        if stack:
+            parents[name] = stack[-1][1]
+        stack.append((depth, name))
+    return parents
+
+
+def test_module_docstring_draws_every_error_class_under_its_parent() -> None:
+    """The tree in the errors module's docstring matches the classes."""
+    classes = [
+        value
+        for value in vars(errors).values()
+        if isinstance(value, type)
+        and issubclass(value, errors.KmsToolkitError)
+        and value is not errors.KmsToolkitError
+    ]
+
+    parents = drawn_parents(errors.__doc__ or "")
+
+    assert parents == {
+        error_class.__name__: error_class.__bases__[0].__name__
+        for error_class in classes
+    }

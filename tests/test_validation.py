@@ -82,3 +82,63 @@ def test_bad_key_tag_message_names_the_allowed_alphabet() -> None:
         validate_key_tag("bad tag")
 
     assert "hold only ASCII letters, digits, '-' and '_'" in str(caught.value)
+
+
+class PathSmugglingTag(str):
+    """A key tag whose str() is a path of its own choosing."""
+
+    def __str__(self) -> str:
+        return "../../x?y=1"
+
+
+class PathSmugglingVersion(int):
+    """A version whose str() is text, and whose comparisons always agree."""
+
+    def __str__(self) -> str:
+        return "1/../../x"
+
+    def __le__(self, other: object) -> bool:
+        return True
+
+    def __ge__(self, other: object) -> bool:
+        return True
+
+
+class ClaimsToBeStr:
+    """Not a str, but says it is one to isinstance()."""
+
+    @property  # type: ignore[misc]
+    def __class__(self) -> type:
+        return str
+
+
+def test_str_subclass_tag_comes_back_as_its_plain_value() -> None:
+    """A str subclass is reduced to an exact str holding its value."""
+    checked = validate_key_tag(PathSmugglingTag("key-a"))
+
+    assert type(checked) is str
+    assert str(checked) == "key-a"
+
+
+def test_int_subclass_version_comes_back_as_its_plain_value() -> None:
+    """An int subclass is reduced to an exact int holding its value."""
+    checked = validate_version(PathSmugglingVersion(3))
+
+    assert type(checked) is int
+    assert str(checked) == "3"
+
+
+def test_int_subclass_cannot_pass_the_range_check_with_its_comparisons() -> None:
+    """The range is checked on the plain value, not the subclass's operators."""
+    with pytest.raises(InvalidVersionError) as caught:
+        validate_version(PathSmugglingVersion(500))
+
+    assert "key version 500 is out of range" in str(caught.value)
+
+
+def test_object_claiming_to_be_str_is_not_a_key_tag() -> None:
+    """An impostor str is refused as bad input, not with a TypeError."""
+    with pytest.raises(InvalidKeyTagError) as caught:
+        validate_key_tag(ClaimsToBeStr())
+
+    assert "key tag must be a string, not ClaimsToBeStr" in str(caught.value)

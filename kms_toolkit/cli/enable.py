@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
@@ -28,6 +29,9 @@ from kms_toolkit.validation import validate_key_tag, validate_version
 __all__ = ["register"]
 
 EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+# Leading zeros apart, few enough digits for int() (which refuses thousands)
+# and enough for the range check to name a number that is too large.
+ASCII_DIGITS: Final = re.compile(r"0*(?P<significant>[0-9]{1,18})")
 
 
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
@@ -63,13 +67,14 @@ def run_enable(args: argparse.Namespace) -> int:
 
 def parse_version(text: str) -> int:
     """The VERSION argument as an integer from 1 to 100."""
-    try:
-        number = int(text.strip(), 10)
-    except ValueError:
+    # int() also reads "1_0", "+3" and digits of other scripts ("٣"): a
+    # version on the command line is plain ASCII digits.
+    digits = ASCII_DIGITS.fullmatch(text.strip())
+    if digits is None:
         raise InvalidVersionError(
             f"VERSION must be an integer from 1 to 100, not {text[:40]!r}"
-        ) from None
-    return validate_version(number)
+        )
+    return validate_version(int(digits["significant"]))
 
 
 def change_as_json(change: KeyVersionChange) -> dict[str, Any]:

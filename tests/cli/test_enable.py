@@ -8,9 +8,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import httpx
 import pytest
 
-from tests.conftest import ACCESS_KEY, CANARY_SECRET, FakeNcp
+from kms_toolkit.cli import main
+from tests.conftest import ACCESS_KEY, CANARY_SECRET, FakeNcp, expected_signature
 
 COMMAND = str(Path(sys.executable).parent / "kms-toolkit")
 
@@ -59,6 +61,8 @@ def test_enable_prints_one_json_object(fake_ncp: FakeNcp, tmp_path: Path) -> Non
     ("key_tag", "version", "wanted"),
     [
         ("cli-key", "abc", "VERSION must be an integer from 1 to 100, not 'abc'"),
+        ("cli-key", "1_0", "VERSION must be an integer from 1 to 100, not '1_0'"),
+        ("cli-key", "\u0663", "VERSION must be an integer from 1 to 100, not '\u0663'"),
         ("cli-key", "0", "key version 0 is out of range"),
         ("cli-key", "101", "key version 101 is out of range"),
         ("bad/tag", "1", "contains '/'"),
@@ -110,7 +114,8 @@ def test_missing_credentials_exit_3_without_a_request(
     )
 
     assert result.returncode == 3
-    assert "~/.ncloud/configure: file not found" in result.stderr
+    assert "explicit arguments: not given" in result.stderr
+    assert "~/.ncloud/configure [DEFAULT]: file not found" in result.stderr
     assert fake_ncp.seen == []
 
 
@@ -206,3 +211,180 @@ def test_help_describes_the_command(tmp_path: Path) -> None:
     ):
         assert text in result.stdout
     assert "--secret" not in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "message"),
+    [(403, "230", "Forbidden"), (401, "210", "Permission Denied")],
+)
+def test_permission_denied_exits_3(
+    fake_ncp: FakeNcp, tmp_path: Path, status: int, code: str, message: str
+) -> None:
+    """Valid credentials without the permission (403/230, 401/210) exit 3."""
+    fake_ncp.answer = (status, {"error": {"errorCode": code, "message": message}})
+
+    result = run_cli(
+        "enable", "cli-key", "1", "--endpoint", fake_ncp.base_url, home=tmp_path
+    )
+
+    assert result.returncode == 3
+    assert result.stderr.strip() == (
+        f"kms-toolkit: error: enableKeyVersion: HTTP {status} errorCode {code}: "
+        f"{message}"
+    )
+    assert fake_ncp.seen[0].signature_ok
+
+
+def test_profile_reads_the_configure_file_under_home(
+    fake_ncp: FakeNcp, tmp_path: Path
+) -> None:
+    """--profile signs with that profile of $HOME/.ncloud/configure, not the env."""
+    (tmp_path / ".ncloud").mkdir()
+    (tmp_path / ".ncloud" / "configure").write_text(
+        "[DEFAULT]\nncloud_access_key_id = OTHERKEY\n"
+        "ncloud_secret_access_key = other-secret\n\n"
+        f"[prod]\nncloud_access_key_id = {ACCESS_KEY}\n"
+        f"ncloud_secret_access_key = {CANARY_SECRET}\n",
+        encoding="utf-8",
+    )
+
+    result = run_cli(
+        "enable",
+        "cli-key",
+        "5",
+        "--endpoint",
+        fake_ncp.base_url,
+        "--profile",
+        "prod",
+        home=tmp_path,
+        secret="the-environment-secret-is-wrong",
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["version"] == 5
+    assert [s.signature_ok for s in fake_ncp.seen] == [True]
+    assert CANARY_SECRET not in result.stdout + result.stderr
+
+
+def test_unknown_profile_exits_3_naming_the_file(tmp_path: Path) -> None:
+    """A --profile the file lacks exits 3 before anything is sent."""
+    (tmp_path / ".ncloud").mkdir()
+    (tmp_path / ".ncloud" / "configure").write_text(
+        "[DEFAULT]\nncloud_access_key_id = AK\nncloud_secret_access_key = sk\n",
+        encoding="utf-8",
+    )
+
+    result = run_cli(
+        "enable",
+        "cli-key",
+        "1",
+        "--endpoint",
+        "http://127.0.0.1:9/kms/v1",
+        "--profile",
+        "prod",
+        home=tmp_path,
+    )
+
+    assert result.returncode == 3
+    assert "~/.ncloud/configure [prod]: no such profile" in result.stderr
+
+
+SITE_URLS = {
+    "public": "https://ocapi.ncloud.com/kms/v1",
+    "kr": "https://ocapi-kr.ncloud.com/kms/v1",
+    "jp": "https://ocapi-jp.ncloud.com/kms/v1",
+    "gov": "https://ocapi.gov-ncloud.com/kms/v1",
+}
+
+
+@pytest.mark.parametrize("site", [None, *SITE_URLS])
+def test_site_chooses_the_base_url_without_leaving_the_machine(
+    site: str | None,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """--site picks the documented base URL (public by default).
+
+    The command runs in-process with httpx's network transports replaced, so
+    the request is caught before it could reach a real NCP host.
+    """
+    sent: list[httpx.Request] = []
+
+    def answer(transport: object, request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        data = {"version": 1, "status": "ENABLE", "statusDate": 1733460541703}
+        return httpx.Response(200, json={"code": "SUCCESS", "data": data})
+
+    async def refuse(transport: object, request: httpx.Request) -> httpx.Response:
+        raise AssertionError(f"a real async request to {request.url} was attempted")
+
+    monkeypatch.setattr(httpx.HTTPTransport, "handle_request", answer)
+    monkeypatch.setattr(httpx.AsyncHTTPTransport, "handle_async_request", refuse)
+    for name in ("NCLOUD_ACCESS_KEY", "NCLOUD_SECRET_KEY", "NCLOUD_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("NCLOUD_ACCESS_KEY_ID", ACCESS_KEY)
+    monkeypatch.setenv("NCLOUD_SECRET_ACCESS_KEY", CANARY_SECRET)
+
+    status = main(["enable", "cli-key", "1", *(["--site", site] if site else [])])
+
+    assert status == 0, capsys.readouterr().err
+    assert json.loads(capsys.readouterr().out)["status"] == "ENABLE"
+    assert [str(r.url) for r in sent] == [
+        f"{SITE_URLS[site or 'public']}/keys/cli-key/versions/1/enable"
+    ]
+    request = sent[0]
+    assert request.headers["x-ncp-apigw-signature-v2"] == expected_signature(
+        CANARY_SECRET,
+        "POST",
+        request.url.raw_path.decode(),
+        request.headers["x-ncp-apigw-timestamp"],
+        ACCESS_KEY,
+    )
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "wanted"),
+    [
+        ("http://loc\talhost/kms/v1", "contains whitespace or control characters"),
+        ("http://127.0.0.1:99999/kms/v1", "has port 99999"),
+    ],
+)
+def test_unusable_endpoint_exits_2_without_a_traceback(
+    tmp_path: Path, endpoint: str, wanted: str
+) -> None:
+    """An endpoint httpx would reject or re-read is bad input, reported in one line."""
+    result = run_cli("enable", "cli-key", "1", "--endpoint", endpoint, home=tmp_path)
+
+    assert result.returncode == 2
+    assert wanted in result.stderr
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_unusable_environment_key_exits_3_without_a_traceback(
+    fake_ncp: FakeNcp, tmp_path: Path
+) -> None:
+    """A non-ASCII access key in the environment is refused before sending."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NCLOUD_")}
+    env |= {
+        "HOME": str(tmp_path),
+        "NCLOUD_ACCESS_KEY_ID": "AKé",
+        "NCLOUD_SECRET_ACCESS_KEY": CANARY_SECRET,
+    }
+
+    result = subprocess.run(
+        [COMMAND, "enable", "cli-key", "1", "--endpoint", fake_ncp.base_url],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+
+    assert result.returncode == 3
+    assert "NCLOUD_ACCESS_KEY_ID has a non-ASCII character (U+00E9)" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert CANARY_SECRET not in result.stderr
+    assert fake_ncp.seen == []
