@@ -17,8 +17,10 @@ import json
 import signal
 import sys
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import FrameType
-from typing import Any
+from typing import Any, Final
 
 from kms_toolkit.credentials import Credentials
 from kms_toolkit.emulator.datasets import DATASETS
@@ -29,6 +31,7 @@ __all__ = ["register"]
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
+STOP_SIGNALS: Final = (signal.SIGINT, signal.SIGTERM)
 
 
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
@@ -87,21 +90,25 @@ def add_injection_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run_emulator(args: argparse.Namespace) -> int:
     """Start the emulator, announce it, serve until a signal; return the exit status."""
-    try:
-        emulator = start_from_args(args)
-    except ValueError as error:
-        print(f"kms-toolkit emulator: {error}", file=sys.stderr)
-        return EXIT_USAGE
-    try:
-        print(json.dumps(announcement(emulator, args.dataset)), flush=True)
-        print(
-            f"Serving NCP KMS ({len(emulator.state)} keys) at {emulator.url}; "
-            "Ctrl-C to stop.",
-            flush=True,
-        )
-        return wait_for_signal(emulator)
-    finally:
-        emulator.stop()
+    # The handlers go in before the server starts and stay until it has
+    # stopped: a script may signal the moment it has read the first line.
+    with stop_requested() as stop:
+        try:
+            emulator = start_from_args(args)
+        except ValueError as error:
+            print(f"kms-toolkit emulator: {error}", file=sys.stderr)
+            return EXIT_USAGE
+        try:
+            print(json.dumps(announcement(emulator, args.dataset)), flush=True)
+            print(
+                f"Serving NCP KMS ({len(emulator.state)} keys) at {emulator.url}; "
+                "Ctrl-C to stop.",
+                flush=True,
+            )
+            status = serve_until(stop, emulator)
+        finally:
+            stopped = stopped_cleanly(emulator)
+    return status if stopped else EXIT_FAILED
 
 
 def start_from_args(args: argparse.Namespace) -> RunningEmulator:
@@ -141,23 +148,39 @@ def announcement(emulator: RunningEmulator, dataset: str) -> dict[str, Any]:
     }
 
 
-def wait_for_signal(emulator: RunningEmulator) -> int:
-    """Block until SIGINT or SIGTERM (exit 0), or until the server dies (exit 1)."""
+@contextmanager
+def stop_requested() -> Iterator[threading.Event]:
+    """An event that SIGINT or SIGTERM sets while the block runs.
+
+    The previous handlers come back when the block ends.
+    """
     stop = threading.Event()
 
     def request_stop(signum: int, frame: FrameType | None) -> None:
         stop.set()
 
-    previous = {
-        signum: signal.signal(signum, request_stop)
-        for signum in (signal.SIGINT, signal.SIGTERM)
-    }
+    previous = {signum: signal.signal(signum, request_stop) for signum in STOP_SIGNALS}
     try:
-        while not stop.wait(0.5):
-            if not emulator.running:
-                print("kms-toolkit emulator: the server stopped", file=sys.stderr)
-                return EXIT_FAILED
+        yield stop
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
+
+
+def serve_until(stop: threading.Event, emulator: RunningEmulator) -> int:
+    """Block until ``stop`` is set (exit 0) or the server dies (exit 1)."""
+    while not stop.wait(0.5):
+        if not emulator.running:
+            print("kms-toolkit emulator: the server stopped", file=sys.stderr)
+            return EXIT_FAILED
     return EXIT_OK
+
+
+def stopped_cleanly(emulator: RunningEmulator) -> bool:
+    """Stop the emulator; False (said on stderr) when it would not stop."""
+    try:
+        emulator.stop()
+    except RuntimeError as error:
+        print(f"kms-toolkit emulator: {error}", file=sys.stderr)
+        return False
+    return True

@@ -4,11 +4,12 @@ A request goes through the same stages as at NCP: the gateway finds the
 operation (404/300 if none), checks the signature (401/200), applies the rate
 limit (429/420); then the injected latency and faults; then the service's
 rules. Raw ASGI rather than a framework, because this is the hot path of
-every benchmark.
+every benchmark. Whatever fails inside the emulator itself answers 500/900,
+like NCP's gateway does for an unexpected error.
 
-NOTE: the emulator's own routes live under ``/_emulator`` (outside
-``/kms/v1``; NCP has nothing like them), answer loopback clients only and
-need no signature:
+The emulator's own routes live under ``/_emulator`` (outside ``/kms/v1``;
+NCP has nothing like them), answer loopback clients only and need no
+signature:
 
 - ``GET /_emulator/health``: liveness and the number of keys.
 - ``GET /_emulator/counters``; ``POST /_emulator/counters/reset``.
@@ -47,6 +48,7 @@ from kms_toolkit.emulator.errors import (
     GatewayError,
     InvalidParameterError,
     route_not_found,
+    unexpected_error,
 )
 from kms_toolkit.emulator.faults import (
     GATEWAY_FAULTS,
@@ -74,11 +76,19 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
 API_PREFIX: Final = "/kms/v1"
+# NOTE: [admin-routes] the emulator's own routes (health, counters, injection,
+# state) live under /_emulator, outside /kms/v1, since NCP has nothing like
+# them; they answer loopback clients only and need no signature.
 ADMIN_PREFIX: Final = "/_emulator/"
 #: The ASGI scope extension through which a server lets the app close the
 #: connection without answering (see ``server.DroppingHttpToolsProtocol``).
 DROP_EXTENSION: Final = "kms_toolkit.emulator.drop_connection"
-VERSION_PATTERN: Final = re.compile(r"[0-9]{1,3}")
+# NOTE: [integer-parameters] the version in the path and pageNo/pageSize
+# must be written as plain decimal integers: no sign but "-", no leading
+# zeros, no spaces (so "001", "+5" and " 5" are 400 INVALID_PARAMETER). NCP
+# does not say how leniently it parses them; the strict reading catches
+# clients that build paths or queries by hand.
+INTEGER_PATTERN: Final = re.compile(r"-?(?:0|[1-9][0-9]{0,8})")
 LOOPBACK_HOSTS: Final = frozenset({"127.0.0.1", "::1", "localhost", "testclient"})
 MAX_ADMIN_BODY: Final = 64 * 1024
 JSON_HEADERS: Final = [(b"content-type", b"application/json;charset=UTF-8")]
@@ -122,16 +132,25 @@ def match_operation(method: str, path: str) -> Operation:
     found = OPERATIONS.get(tuple(shape))
     if found is None or "" in segments:
         raise route_not_found(f"no operation at {API_PREFIX}{path[:200]}")
-    # NOTE: a known path with the wrong method gets 404/300 like an unknown
-    # path: NCP's gateway does not document a 405, and this keeps every
-    # answer inside its error table.
+    # NOTE: [wrong-method] a known path with the wrong method gets 404/300
+    # like an unknown path: NCP's gateway does not document a 405, and this
+    # keeps every answer inside its error table.
     if method != found[0]:
         raise route_not_found(f"{method} is not allowed here; use {found[0]}")
-    tag = segments[1] if len(segments) > 1 else None
-    if tag is not None and "%" in tag:
-        tag = urllib.parse.unquote(tag)
-    version = segments[3] if len(segments) > 3 else None
+    # NOTE: [path-decoding] both path parameters are percent-decoded before
+    # they are checked ("%31" is version 1), as HTTP treats them as the same
+    # text; the signature still covers the path exactly as sent.
+    tag = path_parameter(segments, 1)
+    version = path_parameter(segments, 3)
     return Operation(found[1], tag, version)
+
+
+def path_parameter(segments: list[str], index: int) -> str | None:
+    """The percent-decoded path segment at ``index``, or None when absent."""
+    if len(segments) <= index:
+        return None
+    text = segments[index]
+    return urllib.parse.unquote(text) if "%" in text else text
 
 
 class EmulatorApp:
@@ -206,31 +225,44 @@ class EmulatorApp:
         target = f"{path}?{query}" if query else path
         name, key_tag, version = "unknown", None, None
         try:
-            # NOTE: routing comes before the signature check, as in a gateway
-            # that only authenticates requests for operations it knows: an
-            # unknown path is 404/300 even when unsigned.
+            # NOTE: [routing-first] routing comes before the signature check,
+            # as in a gateway that only authenticates requests for operations
+            # it knows: an unknown path is 404/300 even when unsigned.
             operation = match_operation(method, path[len(API_PREFIX) :])
             name, key_tag = operation.name, operation.key_tag
             self.gateway.authenticate(method, target, self._headers(scope))
             version = self._version(operation)
+            # NOTE: [rate-limit-scope] only a signed request for a known
+            # operation takes a rate-limit token; what the gateway refuses
+            # by itself (404/300, 401/200) and the admin routes cost nothing.
             fault = await self._inject(name, key_tag, version)
-            status, body = self._answer(scope, operation, query, fault)
+            status, body, outcome = self._answer(scope, operation, query, fault)
         except EmulatorError as error:
-            self.counters.record(name, str(error.status))
-            logger.debug(
-                "%s %s -> %s %s", method, target, error.status, error.error_code
-            )
-            await self._send_error(send, error)
+            await self._refuse(send, error, name, f"{method} {target}")
+            return
+        except Exception:
+            # A bug in the emulator still gets the gateway's answer to the
+            # unexpected, so a client under test sees a 500 and not a hang.
+            logger.exception("%s %s failed inside the emulator", method, target)
+            failure = unexpected_error("the emulator failed to answer")
+            await self._refuse(send, failure, name, f"{method} {target}")
             return
         # Counted before answering, so a client that has seen the answer (or
         # the hang-up) always finds it in the counters.
-        outcome = str(status) if status else "dropped"
         self.counters.record(name, outcome, key_tag=key_tag, version=version)
         logger.debug("%s %s -> %s", method, target, outcome)
         if status:
             await self._send(send, status, body)
         else:
             await drop_connection(scope, receive)
+
+    async def _refuse(
+        self, send: Send, error: EmulatorError, name: str, request: str
+    ) -> None:
+        """Count and send a refusal of the request (``METHOD target``)."""
+        self.counters.record(name, str(error.status))
+        logger.debug("%s -> %s %s", request, error.status, error.error_code)
+        await self._send_error(send, error)
 
     @staticmethod
     def _headers(scope: Scope) -> dict[str, str]:
@@ -243,16 +275,15 @@ class EmulatorApp:
 
     @staticmethod
     def _version(operation: Operation) -> int | None:
-        """The version path parameter as a number; 400 when it is not one.
-
-        NOTE: a version that is not an integer, or is outside 1-100, gets the
-        service's 400 INVALID_PARAMETER after the signature check; NCP does not
-        document whether its gateway or its service refuses it.
-        """
+        """The version path parameter as a number; 400 when it is not one."""
         text = operation.version_text
         if text is None:
             return None
-        if not VERSION_PATTERN.fullmatch(text):
+        # NOTE: [version-parameter] a version that is not an integer gets the
+        # service's 400 INVALID_PARAMETER right after the signature check, one
+        # outside 1-100 gets it from the service's rules; NCP does not say
+        # whether its gateway or its service refuses them.
+        if not INTEGER_PATTERN.fullmatch(text):
             raise InvalidParameterError(
                 f"version must be an integer from 1 to 100, not {text[:20]!r}"
             )
@@ -277,8 +308,8 @@ class EmulatorApp:
         operation: Operation,
         query: str,
         fault: FaultRule | None,
-    ) -> tuple[int, bytes]:
-        """Status and body for the request; status 0 means: drop the connection.
+    ) -> tuple[int, bytes, str]:
+        """Status, body and the outcome to count; status 0 means: hang up.
 
         A fault before the service means the request never reached it; one
         with ``after_apply`` fails the answer after the change was made.
@@ -288,25 +319,29 @@ class EmulatorApp:
         body = self._operate(scope, operation, query)
         if fault is not None:
             return self._fault_answer(fault.fault)
-        return 200, body
+        return 200, body, "200"
 
     @staticmethod
-    def _fault_answer(fault: Fault) -> tuple[int, bytes]:
+    def _fault_answer(fault: Fault) -> tuple[int, bytes, str]:
         if fault in GATEWAY_FAULTS:
             raise gateway_error_for(fault, "injected by the emulator")
         if fault is Fault.DROP:
-            return 0, b""
+            return 0, b"", "dropped"
+        # A 200 that no client can take for success is counted under the
+        # fault's name: never as a served 200, nor as an enable.
         if fault is Fault.MALFORMED_BODY:
-            return 200, b"<html><body>Service Unavailable</body></html>"
-        return 200, b'{"code":"FAIL","message":"injected by the emulator"}'
+            return 200, b"<html><body>Service Unavailable</body></html>", str(fault)
+        body = b'{"code":"FAIL","message":"injected by the emulator"}'
+        return 200, body, str(fault)
 
     def _operate(self, scope: Scope, operation: Operation, query: str) -> bytes:
         """Run the operation against the state and render its success body."""
         name, tag = operation.name, operation.key_tag or ""
         if name == "getKeyList":
             return self._render_key_list(query)
-        # NOTE: a tag NCP could never issue (see the spec's pattern) is 400
-        # INVALID_PARAMETER; a well-formed unknown tag is 404 KEY_NOT_FOUND.
+        # NOTE: [malformed-key-tag] a tag NCP could never issue (see the
+        # spec's pattern) is 400 INVALID_PARAMETER; a well-formed unknown tag
+        # is 404 KEY_NOT_FOUND.
         if tag and not KEY_TAG_PATTERN.fullmatch(tag):
             raise InvalidParameterError(
                 f"key tag {tag[:60]!r} is not 1-128 letters, digits, - or _"
@@ -322,14 +357,17 @@ class EmulatorApp:
         return render_change(self.state.disable_version(tag, version))
 
     def _render_key_list(self, query: str) -> bytes:
-        # NOTE: unknown query parameters are ignored, and an empty value
-        # (``pageNo=``) counts as absent.
+        # NOTE: [query-parameters] unknown query parameters are ignored, an
+        # empty value (``pageNo=``) counts as absent, and pageNo or pageSize
+        # given twice is 400 INVALID_PARAMETER rather than a guess at which
+        # one counts.
         fields = urllib.parse.parse_qs(query)
         page_no = query_integer(fields, "pageNo", 1)
         page_size = query_integer(fields, "pageSize", DEFAULT_PAGE_SIZE)
         page = self.state.list_keys(page_no, page_size)
-        # NOTE: NCP's pages disagree on where the paging fields sit; the
-        # emulator puts them inside ``data``, next to ``keyList``.
+        # NOTE: [paging-fields] NCP's pages disagree on where the paging
+        # fields sit; the emulator puts them inside ``data``, next to
+        # ``keyList``.
         data = {
             "keyList": [summarise_key(key) for key in page.keys],
             "currentPageNo": page.current_page_no,
@@ -366,8 +404,9 @@ class EmulatorApp:
         await send({"type": "http.response.body", "body": body})
 
     def _date(self) -> bytes:
-        # NOTE: the Date header follows the emulator's clock (so a client can see a
-        # skew it injected); formatting it once a second keeps it cheap.
+        # NOTE: [date-header] the Date header follows the emulator's clock (so
+        # a client can see a skew it injected); formatting it once a second
+        # keeps it cheap.
         now = self._clock()
         if int(now) != self._date_second:
             self._date_second = int(now)
@@ -401,6 +440,10 @@ class EmulatorApp:
             return
         except (ValueError, TypeError) as error:
             await self._send_error(send, InvalidParameterError(str(error)[:300]))
+            return
+        except Exception:
+            logger.exception("%s %s failed inside the emulator", scope["method"], path)
+            await self._send_error(send, unexpected_error("the admin route failed"))
             return
         await self._send(send, 200, json.dumps(answer).encode())
 
@@ -469,7 +512,7 @@ def summarise_key(key: KeyRecord) -> dict[str, Any]:
         "isConvergent": key.is_convergent,
         "registerDate": key.register_date,
     }
-    # NOTE: destroyDate is sent only for keys pending deletion.
+    # NOTE: [destroy-date] destroyDate is sent only for keys pending deletion.
     if key.destroy_date is not None:
         summary["destroyDate"] = key.destroy_date
     return summary
@@ -482,8 +525,11 @@ def render_key_info(key: KeyRecord, url: str) -> bytes:
             "keyId": key.key_id,
             "keyTag": key.key_tag,
             "keyName": key.key_name,
-            # NOTE: NCP's nrn and keystoreId formats are not documented.
+            # NOTE: [nrn] NCP does not document the nrn format; the emulator
+            # makes one that names itself and the key tag.
             "nrn": f"nrn:PUB:KMS::emulator:Key/{key.key_tag}",
+            # NOTE: [base-url] NCP does not say what baseUrl holds; the
+            # emulator gives the key's URL as this request reached it.
             "baseUrl": url,
             "keyType": key.key_type,
             "status": str(key.status),
@@ -534,12 +580,14 @@ def content_type_of(body: bytes) -> bytes:
 
 
 def query_integer(fields: dict[str, list[str]], name: str, default: int) -> int:
-    """A paging parameter as a number; 400 when it is not an integer."""
+    """A paging parameter as a number; 400 when it is not one integer."""
     values = fields.get(name)
     if not values:
         return default
-    text = values[-1].strip()
-    if not re.fullmatch(r"-?[0-9]{1,9}", text):
+    if len(values) > 1:
+        raise InvalidParameterError(f"{name} is given {len(values)} times")
+    text = values[0]
+    if not INTEGER_PATTERN.fullmatch(text):
         raise InvalidParameterError(f"{name} must be an integer, not {text[:20]!r}")
     return int(text)
 

@@ -24,6 +24,7 @@ __all__ = [
     "authentication_failed",
     "rate_limited",
     "route_not_found",
+    "unexpected_error",
 ]
 
 
@@ -88,6 +89,9 @@ def authentication_failed(details: str) -> GatewayError:
 
 def rate_limited(retry_after_seconds: int, details: str) -> GatewayError:
     """429 Rate Limited (420) with ``Retry-After``: the request rate is too high."""
+    # NOTE: [rate-limit-code] NCP lists 429/410 Throttle Limited and 429/420
+    # Rate Limited without saying which limit answers which; going over the
+    # emulator's rate limit answers 420, and 410 is left to injected faults.
     return GatewayError(
         429, "420", "Rate Limited", details, retry_after_seconds=retry_after_seconds
     )
@@ -98,10 +102,16 @@ def route_not_found(details: str) -> GatewayError:
     return GatewayError(404, "300", "Not Found Exception", details)
 
 
-# NOTE: NCP does not document the KMS service's own failure body. The emulator
-# reuses the gateway's shape with textual error codes that can never collide
-# with the gateway's numeric ones, so a client tells "the gateway refused"
-# from "the service refused" by the code alone. Change them here.
+def unexpected_error(details: str) -> GatewayError:
+    """500 Unexpected Error (900): something failed inside the emulator."""
+    return GatewayError(500, "900", "Unexpected Error", details)
+
+
+# NOTE: [service-error-body] NCP does not document the KMS service's own
+# failure body. The emulator reuses the gateway's shape with textual error
+# codes that can never collide with the gateway's numeric ones, so a client
+# tells "the gateway refused" from "the service refused" by the code alone.
+# Change them here.
 class ServiceError(EmulatorError):
     """A KMS rule refused the request after the gateway let it through."""
 

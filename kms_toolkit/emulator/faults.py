@@ -76,8 +76,8 @@ RANDOM_FAULTS: Final = (Fault.ENDPOINT_ERROR, Fault.ENDPOINT_TIMEOUT, Fault.DROP
 def gateway_error_for(fault: Fault, details: str) -> GatewayError:
     """The gateway error an injected ``fault`` answers with."""
     status, code, message = GATEWAY_FAULTS[fault]
-    # NOTE: NCP's Retry-After behaviour is undocumented; injected throttling
-    # asks for one second.
+    # NOTE: [injected-retry-after] NCP's Retry-After behaviour is
+    # undocumented; injected throttling asks for one second.
     retry_after = 1 if status == 429 and code != "400" else None
     return GatewayError(status, code, message, details, retry_after_seconds=retry_after)
 
@@ -170,7 +170,8 @@ class TokenBucket:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.rate = rate
-        # NOTE: NCP does not publish its burst size; one second's worth it is.
+        # NOTE: [burst-size] NCP does not publish its burst size; one second's
+        # worth it is.
         self.capacity = capacity if capacity is not None else max(1.0, rate)
         self._tokens = self.capacity
         self._clock = clock
@@ -208,6 +209,7 @@ class Injector:
         self._random = random.Random(seed)
         self._clock = clock
         self._rules: list[list[Any]] = []
+        self._bucket: TokenBucket | None = None
         self._apply(settings or InjectionSettings())
 
     def __repr__(self) -> str:
@@ -224,15 +226,24 @@ class Injector:
         return self._active
 
     def configure(self, **changes: Any) -> InjectionSettings:
-        """Change some settings, keep the rest; returns the settings now in force."""
+        """Change some settings, keep the rest; returns the settings now in force.
+
+        The rate limit's bucket is kept unless ``rate_limit`` itself changes,
+        so changing the latency does not hand out a fresh burst.
+        """
         with self._lock:
-            self._apply(dataclasses.replace(self._settings, **changes))
-        return self._settings
+            settings = dataclasses.replace(self._settings, **changes)
+            self._apply(settings)
+        return settings
 
     def _apply(self, settings: InjectionSettings) -> None:
-        self._settings = settings
+        """Put ``settings`` in force (the caller holds the lock, or is ``__init__``)."""
         rate = settings.rate_limit
-        self._bucket = TokenBucket(rate, clock=self._clock) if rate else None
+        if rate is None:
+            self._bucket = None
+        elif self._bucket is None or self._bucket.rate != rate:
+            self._bucket = TokenBucket(rate, clock=self._clock)
+        self._settings = settings
         self._refresh_active()
 
     def _refresh_active(self) -> None:
@@ -271,13 +282,17 @@ class Injector:
     def admit(self) -> None:
         """Take a rate-limit token, or raise 429/420 with ``Retry-After``."""
         with self._lock:
-            wait = self._bucket.take() if self._bucket else 0.0
-        if wait > 0.0:
-            # NOTE: Retry-After is the wait for the next token, rounded up to
-            # whole seconds (at least 1); NCP does not document its value.
-            rate = self._settings.rate_limit
+            # The bucket and its rate are read together: another thread may
+            # lift the limit the moment the lock is released.
+            bucket = self._bucket
+            wait = bucket.take() if bucket else 0.0
+        if bucket is not None and wait > 0.0:
+            # NOTE: [retry-after] Retry-After is the wait for the next token,
+            # rounded up to whole seconds (at least 1); NCP does not document
+            # its value.
             raise rate_limited(
-                max(1, math.ceil(wait)), f"more than {rate:g} requests per second"
+                max(1, math.ceil(wait)),
+                f"more than {bucket.rate:g} requests per second",
             )
 
     def delay_seconds(self) -> float:

@@ -49,6 +49,7 @@ logger = logging.getLogger(__name__)
 
 LOOPBACK: Final = "127.0.0.1"
 STARTUP_TIMEOUT_SECONDS: Final = 10.0
+STOP_TIMEOUT_SECONDS: Final = 10.0
 
 
 class DroppingHttpToolsProtocol(HttpToolsProtocol):
@@ -213,11 +214,22 @@ class RunningEmulator:
     def _run(self) -> None:
         asyncio.run(self._server.serve(sockets=[self._socket]))
 
-    def stop(self) -> None:
-        """Stop serving and release the port; safe to call twice."""
+    def stop(self, timeout: float = STOP_TIMEOUT_SECONDS) -> None:
+        """Stop serving and release the port; safe to call twice.
+
+        Raises:
+            RuntimeError: the server is still running ``timeout`` seconds
+                later (something blocks its event loop); the port stays
+                bound, and calling ``stop`` again tries once more.
+        """
         self._server.should_exit = True
         if self._thread is not None:
-            self._thread.join(timeout=STARTUP_TIMEOUT_SECONDS)
+            self._thread.join(timeout=timeout)
+            if self._thread.is_alive():
+                raise RuntimeError(
+                    f"the emulator on port {self.port} is still running "
+                    f"{timeout:g} s after it was asked to stop"
+                )
         self._socket.close()
         logger.info("KMS emulator on port %s stopped", self.port)
 

@@ -131,6 +131,8 @@ class _StoredKey:
     versions: list[_StoredVersion] = field(default_factory=list)
 
     def record(self) -> KeyRecord:
+        # NOTE: [keystore-id] NCP does not document the keystoreId format; the
+        # emulator makes ``ks-`` plus the key id in 8 digits.
         return KeyRecord(
             key_id=self.key_id,
             key_tag=self.key_tag,
@@ -214,9 +216,13 @@ class KmsState:
         status: KeyStatus | str = KeyStatus.ENABLE,
         is_convergent: bool = False,
         register_date: int | None = None,
+        destroy_date: int | None = None,
         rotation_interval_ms: int = 30 * DAY_MS,
     ) -> KeyRecord:
         """Add a key with ``versions`` versions, rotated ``rotation_interval_ms`` apart.
+
+        Dates default to the state's clock: registered ``versions`` rotation
+        intervals ago and, for ``REVOKE``, destroyed 72 hours from now.
 
         Raises:
             ValueError: the tag is taken or malformed, or the versions break a rule.
@@ -241,7 +247,11 @@ class KmsState:
             ),
         )
         if key.status is KeyStatus.REVOKE:
-            key.destroy_date = self.now_ms() + DELETION_GRACE_MS
+            key.destroy_date = (
+                destroy_date
+                if destroy_date is not None
+                else self.now_ms() + DELETION_GRACE_MS
+            )
         with self._lock:
             if tag in self._keys:
                 raise ValueError(f"key tag {tag!r} already exists")
@@ -286,10 +296,7 @@ class KmsState:
     def list_keys(
         self, page_no: int = 1, page_size: int = DEFAULT_PAGE_SIZE
     ) -> KeyPage:
-        """One page of keys in registration order.
-
-        A page past the last one is empty rather than an error.
-        """
+        """One page of keys in registration order; a page past the last is empty."""
         if page_no < 1:
             raise InvalidParameterError(f"pageNo must be 1 or more, not {page_no}")
         if not 1 <= page_size <= MAX_PAGE_SIZE:
@@ -298,11 +305,13 @@ class KmsState:
             )
         with self._lock:
             total = len(self._keys)
+            # NOTE: [page-past-end] a page past the last one is empty rather
+            # than an error; NCP does not say which it answers.
             start = (page_no - 1) * page_size
             chosen = itertools.islice(self._keys.values(), start, start + page_size)
             keys = tuple(key.record() for key in chosen)
-        # NOTE: an empty account has 0 pages; NCP does not say whether it
-        # answers 0 or 1 here.
+        # NOTE: [empty-account-pages] an empty account has 0 pages; NCP does not
+        # say whether it answers 0 or 1 here.
         return KeyPage(keys, page_no, math.ceil(total / page_size), total)
 
     def key_info(self, key_tag: str) -> KeyRecord:
@@ -320,15 +329,13 @@ class KmsState:
             )
 
     def enable_version(self, key_tag: str, version: int) -> VersionRecord:
-        """Enable one version of an enabled key.
-
-        NOTE: enabling an enabled version succeeds and leaves its ``statusDate``
-        alone, so the answer still says when it was really enabled. NCP does
-        not document either point; this keeps retries idempotent.
-        """
+        """Enable one version of an enabled key."""
         with self._lock:
-            key = self._enabled_key(key_tag)
-            stored = self._version(key, version)
+            _, stored = self._changeable_version(key_tag, version)
+            # NOTE: [enable-enabled] enabling an enabled version succeeds and
+            # leaves its statusDate alone, so the answer still says when it
+            # was really enabled. NCP documents neither; retries stay
+            # idempotent.
             if stored.status is not VersionStatus.ENABLE:
                 stored.status = VersionStatus.ENABLE
                 stored.status_date = self.now_ms()
@@ -337,18 +344,15 @@ class KmsState:
             )
 
     def disable_version(self, key_tag: str, version: int) -> VersionRecord:
-        """Disable one non-current version of an enabled key.
-
-        NOTE: disabling a disabled version succeeds without changing its
-        ``statusDate``, mirroring ``enable_version``.
-        """
+        """Disable one non-current version of an enabled key."""
         with self._lock:
-            key = self._enabled_key(key_tag)
-            stored = self._version(key, version)
+            key, stored = self._changeable_version(key_tag, version)
             if version == len(key.versions):
                 raise CurrentVersionError(
                     f"version {version} is the current version of key {key_tag}"
                 )
+            # NOTE: [disable-disabled] disabling a disabled version succeeds
+            # without changing its statusDate, mirroring enable_version.
             if stored.status is not VersionStatus.DISABLE:
                 stored.status = VersionStatus.DISABLE
                 stored.status_date = self.now_ms()
@@ -410,17 +414,25 @@ class KmsState:
 
     def _enabled_key(self, key_tag: str) -> _StoredKey:
         key = self._key(key_tag)
-        # NOTE: NCP documents this rule for DISABLE; a key pending deletion
-        # (REVOKE) is treated the same, since it cannot be used either.
-        if key.status is not KeyStatus.ENABLE:
-            raise KeyNotEnabledError(f"key {key_tag} is {key.status}")
+        check_enabled(key)
         return key
 
+    def _changeable_version(
+        self, key_tag: str, version: int
+    ) -> tuple[_StoredKey, _StoredVersion]:
+        """The key and version an enable or disable may change, or the refusal."""
+        # NOTE: [rule-order] NCP does not say which refusal wins when several
+        # apply. The emulator checks the version's range (400), then that the
+        # key exists (404), then the version (404), then the key's status
+        # (400); disabling checks the current version last.
+        check_version_range(version)
+        key = self._key(key_tag)
+        stored = self._version(key, version)
+        check_enabled(key)
+        return key, stored
+
     def _version(self, key: _StoredKey, version: int) -> _StoredVersion:
-        if not 1 <= version <= MAX_VERSION:
-            raise InvalidParameterError(
-                f"version must be from 1 to {MAX_VERSION}, not {version}"
-            )
+        check_version_range(version)
         if version > len(key.versions):
             raise VersionNotFoundError(
                 f"key {key.key_tag} has versions 1-{len(key.versions)}, not {version}"
@@ -432,3 +444,20 @@ class KmsState:
         return VersionRecord(
             version, stored.status, stored.status_date, stored.rotated_date
         )
+
+
+def check_version_range(version: int) -> None:
+    """Refuse a version number outside 1-100 with 400 INVALID_PARAMETER."""
+    if not 1 <= version <= MAX_VERSION:
+        raise InvalidParameterError(
+            f"version must be from 1 to {MAX_VERSION}, not {version}"
+        )
+
+
+def check_enabled(key: _StoredKey) -> None:
+    """Refuse to change a version of a key that is not enabled (400)."""
+    # NOTE: [revoke-like-disable] NCP documents this rule for DISABLE; a key
+    # pending deletion (REVOKE) is treated the same, since it cannot be used
+    # either.
+    if key.status is not KeyStatus.ENABLE:
+        raise KeyNotEnabledError(f"key {key.key_tag} is {key.status}")

@@ -6,6 +6,7 @@ fails.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import AsyncIterator, Iterator
 
 import httpx
@@ -88,6 +89,17 @@ async def unsigned(app: EmulatorApp) -> AsyncIterator[httpx.AsyncClient]:
         transport=httpx.ASGITransport(app), base_url="http://emulator.test"
     ) as plain:
         yield plain
+
+
+@pytest.fixture
+def busy_threads() -> Iterator[None]:
+    """Switch threads as often as the interpreter can, so races show."""
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        yield
+    finally:
+        sys.setswitchinterval(interval)
 
 
 @pytest.fixture

@@ -1,7 +1,9 @@
-"""Shared pieces of the emulator's tests: a frozen clock and answer checks."""
+"""Shared pieces of the emulator's tests: a frozen clock, answer checks, threads."""
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -61,3 +63,24 @@ def assert_error(
     assert error["message"]
     assert isinstance(error.get("details", ""), str)
     return error
+
+
+def run_together(works: list[Callable[[], None]]) -> None:
+    """Run each of ``works`` in a thread, all released at once; re-raise a failure."""
+    start = threading.Barrier(len(works))
+    failures: list[BaseException] = []
+
+    def run(work: Callable[[], None]) -> None:
+        start.wait()
+        try:
+            work()
+        except BaseException as error:  # handed to the test's own thread
+            failures.append(error)
+
+    pool = [threading.Thread(target=run, args=(work,)) for work in works]
+    for thread in pool:
+        thread.start()
+    for thread in pool:
+        thread.join()
+    if failures:
+        raise failures[0]

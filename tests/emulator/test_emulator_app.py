@@ -173,6 +173,161 @@ async def test_the_current_version_cannot_be_disabled(
     assert state.version_status(tag, 1) == "ENABLE"
 
 
+@pytest.mark.parametrize("name", ["legacy-reports", "retired-backups"])
+async def test_versions_of_unusable_keys_cannot_be_disabled(
+    client: httpx.AsyncClient, state: KmsState, name: str
+) -> None:
+    """Disabling a version of a DISABLE or REVOKE key answers 400 KEY_NOT_ENABLED."""
+    tag = tag_of(state, name)
+    status = state.key_info(tag).status
+
+    response = await client.post(f"/keys/{tag}/versions/2/disable")
+
+    error = assert_error(response, 400, "KEY_NOT_ENABLED")
+    assert error["message"] == "The key is not enabled; its versions cannot change"
+    assert f"{tag} is {status}" in error["details"]
+    assert state.version_status(tag, 2) == "ENABLE"
+
+
+async def test_disabling_a_version_of_an_unknown_key_is_404_key_not_found(
+    client: httpx.AsyncClient,
+) -> None:
+    """Disable on a well-formed tag no key has answers 404 KEY_NOT_FOUND."""
+    unknown = "b" * 52
+
+    response = await client.post(f"/keys/{unknown}/versions/1/disable")
+
+    error = assert_error(response, 404, "KEY_NOT_FOUND")
+    assert error["message"] == "Key not found"
+    assert unknown in error["details"]
+
+
+async def test_disabling_an_unknown_version_is_404_key_version_not_found(
+    client: httpx.AsyncClient, state: KmsState
+) -> None:
+    """Disable on a version above the current one answers 404."""
+    tag = tag_of(state, "payments-db")
+
+    response = await client.post(f"/keys/{tag}/versions/6/disable")
+
+    error = assert_error(response, 404, "KEY_VERSION_NOT_FOUND")
+    assert error["message"] == "Key version not found"
+    assert "versions 1-5, not 6" in error["details"]
+
+
+@pytest.mark.parametrize("action", ["enable", "disable"])
+@pytest.mark.parametrize(
+    ("version", "status", "error_code"),
+    [
+        ("0", 400, "INVALID_PARAMETER"),
+        ("101", 400, "INVALID_PARAMETER"),
+        ("50", 404, "KEY_VERSION_NOT_FOUND"),
+        ("1", 400, "KEY_NOT_ENABLED"),
+    ],
+)
+async def test_a_disabled_key_refuses_a_bad_version_for_the_version(
+    client: httpx.AsyncClient,
+    state: KmsState,
+    action: str,
+    version: str,
+    status: int,
+    error_code: str,
+) -> None:
+    """The range and the version are judged before the key's status."""
+    tag = tag_of(state, "legacy-reports")
+
+    response = await client.post(f"/keys/{tag}/versions/{version}/{action}")
+
+    assert_error(response, status, error_code)
+
+
+@pytest.mark.parametrize("version", ["001", "01", "+1", "%2B1", "%201", "1%20"])
+async def test_a_version_must_be_a_plain_decimal(
+    client: httpx.AsyncClient, state: KmsState, version: str
+) -> None:
+    """Leading zeros, signs and spaces in the version answer 400."""
+    tag = tag_of(state, "payments-db")
+
+    response = await client.post(f"/keys/{tag}/versions/{version}/enable")
+
+    error = assert_error(response, 400, "INVALID_PARAMETER")
+    assert "version must be" in error["details"]
+    assert state.version_status(tag, 2) == "DISABLE"
+
+
+async def test_path_parameters_are_percent_decoded(
+    client: httpx.AsyncClient, state: KmsState
+) -> None:
+    """``%32`` is version 2, and an encoded tag is the same tag."""
+    tag = tag_of(state, "payments-db")
+    encoded = "".join(f"%{ord(char):02X}" for char in tag[:4]) + tag[4:]
+
+    response = await client.post(f"/keys/{encoded}/versions/%32/enable")
+
+    assert response.status_code == 200, response.text
+    assert response.json()["data"]["version"] == 2
+    assert state.version_status(tag, 2) == "ENABLE"
+
+
+@pytest.mark.parametrize(
+    ("query", "detail"),
+    [
+        ("pageSize=+5", "pageSize must be an integer"),
+        ("pageSize=%205", "pageSize must be an integer"),
+        ("pageSize=5%20", "pageSize must be an integer"),
+        ("pageNo=01", "pageNo must be an integer"),
+        ("pageNo=1&pageNo=2", "pageNo is given 2 times"),
+    ],
+)
+async def test_paging_parameters_must_be_given_once_as_plain_decimals(
+    client: httpx.AsyncClient, query: str, detail: str
+) -> None:
+    """Spaces, a plus sign, leading zeros or a repeat answer 400."""
+    response = await client.get(f"/keys?{query}")
+
+    assert detail in assert_error(response, 400, "INVALID_PARAMETER")["details"]
+
+
+async def test_a_failure_inside_the_emulator_is_500_900(
+    client: httpx.AsyncClient,
+    app: EmulatorApp,
+    state: KmsState,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """An exception that is no refusal answers the gateway's 500 Unexpected Error."""
+    tag = tag_of(state, "payments-db")
+
+    def broken(key_tag: str) -> None:
+        raise RuntimeError("secret-looking internals")
+
+    monkeypatch.setattr(state, "key_info", broken)
+
+    response = await client.get(f"/keys/{tag}")
+
+    error = assert_error(response, 500, "900")
+    assert error["message"] == "Unexpected Error"
+    assert "internals" not in response.text
+    assert app.counters.requests("getKeyInfo", "500") == 1
+    assert "failed inside the emulator" in caplog.text
+    assert "RuntimeError" in caplog.text
+
+
+async def test_a_failure_inside_an_admin_route_is_500_900(
+    unsigned: httpx.AsyncClient, state: KmsState, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The admin routes answer an unexpected exception the same way."""
+
+    def broken() -> None:
+        raise LookupError("nothing")
+
+    monkeypatch.setattr(state, "summary", broken)
+
+    response = await unsigned.get("/_emulator/state")
+
+    assert assert_error(response, 500, "900")["message"] == "Unexpected Error"
+
+
 @pytest.mark.parametrize(
     "path",
     [

@@ -8,6 +8,7 @@ import selectors
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,8 @@ from kms_toolkit.cli import build_parser
 
 #: The installed console script, next to the interpreter running the tests.
 KMS_TOOLKIT = [str(Path(sys.executable).with_name("kms-toolkit"))]
+#: The emulator subcommand alone, which starts several times faster.
+EMULATOR_ALONE = [sys.executable, str(Path(__file__).with_name("emulator_child.py"))]
 STARTUP_SECONDS = 30
 
 
@@ -83,6 +86,90 @@ def test_a_signal_stops_it_with_exit_status_0(
     process.send_signal(signum)
 
     assert process.wait(timeout=20) == 0
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_the_instant_the_first_line_is_out_exits_0(signum: int) -> None:
+    """A signal right after the announcement, before any later step, exits 0."""
+    result = subprocess.run(
+        [*EMULATOR_ALONE, "--signal-self", str(int(signum)), "--dataset", "empty"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    assert json.loads(result.stdout.splitlines()[0])["keys"] == 0
+
+
+def test_signals_sent_as_soon_as_the_first_line_is_read_all_exit_0() -> None:
+    """Emulators signalled the moment their first line arrives all exit 0."""
+    processes = [
+        subprocess.Popen(
+            [*EMULATOR_ALONE, "--dataset", "empty"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(4)
+    ]
+    try:
+        signal_as_soon_as_announced(processes, [signal.SIGTERM, signal.SIGINT])
+        statuses = [process.wait(timeout=20) for process in processes]
+    finally:
+        for process in processes:
+            stop(process)
+
+    assert statuses == [0] * len(processes)
+
+
+def signal_as_soon_as_announced(
+    processes: list[subprocess.Popen[str]], signals: list[int]
+) -> None:
+    """Signal each process (taking ``signals`` in turn) once its first line is read."""
+    deadline = time.monotonic() + STARTUP_SECONDS
+    with selectors.DefaultSelector() as selector:
+        for index, process in enumerate(processes):
+            assert process.stdout is not None
+            selector.register(process.stdout, selectors.EVENT_READ, index)
+        while selector.get_map():
+            ready = selector.select(max(0.0, deadline - time.monotonic()))
+            if not ready:
+                pytest.fail(
+                    f"not every emulator announced itself in {STARTUP_SECONDS} s"
+                )
+            for key, _ in ready:
+                process = processes[key.data]
+                assert process.stdout is not None
+                process.stdout.readline()
+                process.send_signal(signals[key.data % len(signals)])
+                selector.unregister(key.fileobj)
+
+
+def test_allow_remote_binds_beyond_loopback_and_warns() -> None:
+    """--host 0.0.0.0 --allow-remote serves there and says so on stderr."""
+    everywhere = "0.0.0.0"  # noqa: S104
+    process = subprocess.Popen(
+        [*EMULATOR_ALONE, "--dataset", "empty", "--host", everywhere, "--allow-remote"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        announced = json.loads(first_line(process, STARTUP_SECONDS))
+        process.send_signal(signal.SIGTERM)
+        status = process.wait(timeout=20)
+        assert process.stderr is not None
+        stderr = process.stderr.read()
+    finally:
+        stop(process)
+
+    assert status == 0
+    assert announced["url"].startswith("http://0.0.0.0:")
+    assert "UserWarning" in stderr
+    assert "0.0.0.0, reachable from other machines" in stderr
 
 
 def test_enable_command_works_against_the_emulator_process(

@@ -3,6 +3,8 @@
 Schemathesis generates requests from the spec (valid and invalid ones),
 each is signed like a real client's, sent to a real emulator, and the answer
 is checked against the spec: documented status, documented body, headers.
+Injected throttling and endpoint failures, which generation never meets,
+are checked the same way in process.
 """
 
 from __future__ import annotations
@@ -13,13 +15,18 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import requests
 import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
     ignored_auth,
     positive_data_acceptance,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
     unsupported_method,
 )
 
@@ -30,7 +37,15 @@ from kms_toolkit.auth import (
     signing_headers,
 )
 from kms_toolkit.credentials import Credentials
-from kms_toolkit.emulator import RunningEmulator, build_state, serve
+from kms_toolkit.emulator import (
+    EmulatorApp,
+    Fault,
+    KmsState,
+    RunningEmulator,
+    build_state,
+    serve,
+)
+from tests.emulator.emulator_testkit import assert_error, disabled_target
 
 SPEC = Path(__file__).resolve().parents[2] / "openapi" / "kms.yaml"
 #: Tags of keys that exist in the demo data set, so generation reaches the rules.
@@ -38,6 +53,13 @@ DEMO_TAGS = build_state("demo").key_tags()
 
 VALID_TAG = re.compile(r"[A-Za-z0-9_-]{1,128}")
 SIGNING_HEADERS = (TIMESTAMP_HEADER, ACCESS_KEY_HEADER, SIGNATURE_HEADER)
+#: What the spec says about an answer: status, media type, headers, body.
+CONFORMANCE = [
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+]
 
 schema = schemathesis.openapi.from_path(SPEC)
 
@@ -117,3 +139,47 @@ def test_every_answer_conforms_to_the_spec(
     )
     if all(name in (case.headers or {}) for name in SIGNING_HEADERS):
         assert response.status_code != 401, response.text
+
+
+@pytest.mark.parametrize(
+    ("fault", "status", "error_code"),
+    [
+        (Fault.THROTTLE_LIMITED, 429, "410"),
+        (Fault.RATE_LIMITED, 429, "420"),
+        (Fault.ENDPOINT_ERROR, 503, "500"),
+        (Fault.ENDPOINT_TIMEOUT, 504, "510"),
+    ],
+)
+async def test_injected_throttling_and_endpoint_failures_conform_to_the_spec(
+    client: httpx.AsyncClient,
+    app: EmulatorApp,
+    state: KmsState,
+    fault: Fault,
+    status: int,
+    error_code: str,
+) -> None:
+    """Injected 429 (with Retry-After), 503 and 504 answers are as documented."""
+    tag, version = disabled_target(state)
+    app.injector.schedule(fault)
+
+    response = await client.post(f"/keys/{tag}/versions/{version}/enable")
+
+    assert_error(response, status, error_code)
+    assert ("retry-after" in response.headers) == (status == 429)
+    enable = schema["/keys/{keyTag}/versions/{version}/enable"]["POST"]
+    case = enable.Case(path_parameters={"keyTag": tag, "version": version})
+    case.validate_response(response, checks=CONFORMANCE)
+
+
+async def test_the_rate_limit_answer_conforms_to_the_spec(
+    client: httpx.AsyncClient, app: EmulatorApp
+) -> None:
+    """Going over the rate limit answers a documented 429 with Retry-After."""
+    app.injector.configure(rate_limit=1)
+
+    await client.get("/keys")
+    response = await client.get("/keys")
+
+    assert_error(response, 429, "420")
+    assert int(response.headers["retry-after"]) >= 1
+    schema["/keys"]["GET"].Case().validate_response(response, checks=CONFORMANCE)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from kms_toolkit.emulator import build_state
-from tests.emulator.emulator_testkit import FrozenClock
+from kms_toolkit.emulator import KmsState, build_state
+from kms_toolkit.emulator.datasets import SYNTHETIC_EPOCH_MS
+from kms_toolkit.emulator.state import DELETION_GRACE_MS
+from tests.emulator.emulator_testkit import FROZEN_NOW, FrozenClock
 
 
 def test_demo_has_every_interesting_situation() -> None:
@@ -54,6 +56,44 @@ def test_synthetic_is_reproducible_from_its_seed() -> None:
     assert first.key_tags() == again.key_tags()
     assert first.disabled_versions() == again.disabled_versions()
     assert first.key_tags() != other.key_tags()
+
+
+def everything_in(state: KmsState) -> list[object]:
+    """Every key record and version record of ``state``, in order."""
+    return [(state.key_info(tag), state.key_versions(tag)) for tag in state.key_tags()]
+
+
+def test_synthetic_data_is_the_same_on_any_clock() -> None:
+    """One seed gives identical keys and versions, dates included, on any day."""
+    today = build_state("synthetic", keys=30, versions_per_key=4, seed=3)
+    frozen = build_state(
+        "synthetic", keys=30, versions_per_key=4, seed=3, clock=FrozenClock()
+    )
+    later = FrozenClock(FROZEN_NOW + 400 * 86_400)
+    next_year = build_state(
+        "synthetic", keys=30, versions_per_key=4, seed=3, clock=later
+    )
+
+    assert everything_in(today) == everything_in(frozen) == everything_in(next_year)
+    keys = [key for key, _ in everything_in(today)]
+    assert all(key.register_date < SYNTHETIC_EPOCH_MS for key in keys)
+    revoked = [key for key in keys if key.status == "REVOKE"]
+    assert revoked
+    assert {key.destroy_date for key in revoked} == {
+        SYNTHETIC_EPOCH_MS + DELETION_GRACE_MS
+    }
+
+
+def test_synthetic_sets_of_10_keys_have_a_disabled_and_a_revoked_key() -> None:
+    """From 10 keys on, every seed yields at least one DISABLE and one REVOKE key."""
+    for seed in range(40):
+        summary = build_state(
+            "synthetic", keys=10, versions_per_key=2, seed=seed
+        ).summary()
+
+        assert summary["keys_disable"] >= 1, seed
+        assert summary["keys_revoke"] >= 1, seed
+        assert summary["keys_enable"] >= 1, seed
 
 
 def test_synthetic_disables_about_a_third_of_old_versions() -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+import time
+
 import httpx
 import pytest
 
@@ -14,12 +17,14 @@ from kms_toolkit.emulator import (
     Injector,
     KmsState,
 )
+from kms_toolkit.emulator.errors import GatewayError
 from kms_toolkit.emulator.faults import TokenBucket
 from tests.emulator.emulator_testkit import (
     FrozenClock,
     RecordingSleep,
     assert_error,
     disabled_target,
+    run_together,
 )
 
 
@@ -82,6 +87,92 @@ async def test_rate_limit_spans_all_keys(
 
     assert first.status_code == 200
     assert_error(second, 429, "420")
+
+
+async def test_only_signed_requests_for_known_operations_take_a_token(
+    client: httpx.AsyncClient, unsigned: httpx.AsyncClient, app: EmulatorApp
+) -> None:
+    """Unsigned requests, unknown paths and admin routes leave the budget alone."""
+    app.injector.configure(rate_limit=1)
+
+    refused = [
+        await unsigned.get("/kms/v1/keys"),
+        await client.get("/nothing"),
+        await unsigned.get("/_emulator/health"),
+    ]
+    first = await client.get("/keys")
+    second = await client.get("/keys")
+
+    assert [answer.status_code for answer in refused] == [401, 404, 200]
+    assert first.status_code == 200
+    assert_error(second, 429, "420")
+
+
+def test_changing_other_settings_keeps_the_rate_limit_bucket(
+    clock: FrozenClock,
+) -> None:
+    """A new latency or fault rate hands out no fresh burst; a new limit does."""
+    injector = Injector(InjectionSettings(rate_limit=2), clock=clock)
+    injector.admit()
+    injector.admit()
+
+    injector.configure(latency_ms=5, jitter_ms=1, fault_rate=0.1)
+    with pytest.raises(GatewayError) as caught:
+        injector.admit()
+    injector.configure(rate_limit=3)
+    injector.admit()
+
+    assert (caught.value.status, caught.value.error_code) == (429, "420")
+    assert "more than 2 requests per second" in caught.value.details
+
+
+class YieldingLock:
+    """A lock that hands the interpreter to another thread after each release.
+
+    Whatever a method reads after releasing its lock is then read after
+    another thread has had its turn, so a race there shows on every run.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+
+    def __enter__(self) -> None:
+        self._lock.acquire()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._lock.release()
+        time.sleep(0)
+
+
+def test_configure_while_requests_are_served_never_breaks_one() -> None:
+    """Setting and lifting the limit from another thread leaves requests intact."""
+    injector = Injector(InjectionSettings(rate_limit=1.0), seed=1)
+    injector._lock = YieldingLock()  # type: ignore[assignment]
+    done = threading.Event()
+    refusals: list[tuple[int, str]] = []
+
+    def serve_requests() -> None:
+        while not done.is_set():
+            try:
+                injector.admit()
+            except GatewayError as error:
+                refusals.append((error.status, error.error_code))
+            injector.delay_seconds()
+            injector.choose_fault("enableKeyVersion", "tag", 1)
+
+    def reconfigure() -> None:
+        try:
+            for turn in range(500):
+                limit = None if turn % 2 else 1.0
+                injector.configure(rate_limit=limit, latency_ms=turn % 3)
+        finally:
+            done.set()
+
+    run_together([reconfigure] + [serve_requests] * 3)
+
+    assert refusals
+    assert set(refusals) == {(429, "420")}
+    assert injector.settings.rate_limit is None
 
 
 async def test_a_scheduled_fault_hits_exactly_the_nth_matching_call(
@@ -192,6 +283,30 @@ async def test_malformed_and_unsuccessful_answers_can_be_injected(
     assert malformed.status_code == 200
     assert malformed.headers["content-type"] == "text/html"
     assert unsuccessful.json()["code"] == "FAIL"
+
+
+@pytest.mark.parametrize("fault", [Fault.MALFORMED_BODY, Fault.UNSUCCESSFUL_CODE])
+@pytest.mark.parametrize("after_apply", [False, True])
+async def test_an_injected_200_that_is_no_success_is_never_counted_as_an_enable(
+    client: httpx.AsyncClient,
+    app: EmulatorApp,
+    state: KmsState,
+    fault: Fault,
+    after_apply: bool,
+) -> None:
+    """Such answers are counted under the fault's name, not as 200 or an enable."""
+    tag, version = disabled_target(state)
+    app.injector.schedule(fault, key_tag=tag, after_apply=after_apply)
+
+    response = await client.post(f"/keys/{tag}/versions/{version}/enable")
+
+    assert response.status_code == 200
+    assert app.counters.requests("enableKeyVersion", str(fault)) == 1
+    assert app.counters.requests(outcome="200") == 0
+    assert app.counters.enables(tag, version) == 0
+    assert app.counters.snapshot()["enables"] == []
+    expected = "ENABLE" if after_apply else "DISABLE"
+    assert state.version_status(tag, version) == expected
 
 
 async def test_random_faults_follow_the_rate_and_the_seed(

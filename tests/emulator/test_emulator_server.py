@@ -2,15 +2,30 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
+import threading
+from collections import Counter
+from typing import Any
 
 import httpx
 import pytest
 
 from kms_toolkit.auth import SignatureV2
 from kms_toolkit.credentials import Credentials
-from kms_toolkit.emulator import Fault, RunningEmulator, serve, start
+from kms_toolkit.emulator import (
+    Fault,
+    InjectionSettings,
+    Injector,
+    RunningEmulator,
+    build_app,
+    serve,
+    start,
+)
 from tests.emulator.emulator_testkit import assert_error, disabled_target
+
+#: Every address of this machine: not loopback, so it needs allow_remote.
+EVERYWHERE = "0.0.0.0"  # noqa: S104
 
 
 def test_serve_answers_signed_requests_and_stops_cleanly(pair: Credentials) -> None:
@@ -56,8 +71,53 @@ def test_generated_credentials_are_throwaway_and_masked() -> None:
 
 def test_a_non_loopback_host_needs_allow_remote() -> None:
     """Binding beyond loopback is refused unless explicitly allowed."""
-    with pytest.raises(ValueError, match="allow_remote"):
-        start(dataset="empty", host="0.0.0.0")  # noqa: S104
+    # ``serve`` stops what it started, should the guard ever let it start.
+    with pytest.raises(ValueError, match="allow_remote"), serve(host=EVERYWHERE):
+        pass  # pragma: no cover - reached only if the guard is gone
+
+
+def test_allow_remote_binds_beyond_loopback_and_warns() -> None:
+    """With allow_remote the emulator serves on every address, with a warning."""
+    with (
+        pytest.warns(UserWarning, match=r"0\.0\.0\.0, reachable from other machines"),
+        serve(dataset="empty", host=EVERYWHERE, allow_remote=True) as emulator,
+    ):
+        health = httpx.get(f"http://127.0.0.1:{emulator.port}/_emulator/health")
+
+    assert emulator.url.startswith("http://0.0.0.0:")
+    assert health.json() == {"status": "ok", "keys": 0}
+
+
+def test_stop_says_so_when_the_server_does_not_stop(pair: Credentials) -> None:
+    """A server whose loop is stuck makes stop() raise instead of returning."""
+    app, pairs = build_app("empty", credentials=pair)
+    entered, release = threading.Event(), threading.Event()
+
+    async def stuck(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            entered.set()
+            release.wait(10)  # blocks the server's loop on purpose
+        await app(scope, receive, send)
+
+    def call() -> None:
+        # Only the server's state matters, not what this request gets.
+        with contextlib.suppress(httpx.HTTPError):
+            httpx.get(f"{emulator.root_url}/_emulator/health", timeout=10)
+
+    emulator = RunningEmulator(stuck, pairs).start()  # type: ignore[arg-type]
+    caller = threading.Thread(target=call)
+    try:
+        caller.start()
+        assert entered.wait(10)
+        with pytest.raises(RuntimeError, match=r"still running 0\.2 s after"):
+            emulator.stop(timeout=0.2)
+        assert emulator.running
+    finally:
+        release.set()
+        emulator.stop()
+        caller.join(10)
+
+    assert not emulator.running
 
 
 def test_injection_changes_while_running(running: RunningEmulator) -> None:
@@ -95,6 +155,40 @@ def test_a_dropped_connection_reaches_the_client_as_a_hang_up(
     assert (dropped, unchanged) == (1, "DISABLE")
     assert retried.status_code == 200
     assert running.counters.enables(tag, version) == 1
+
+
+def test_random_faults_over_http_follow_the_rate_and_the_seed(
+    pair: Credentials,
+) -> None:
+    """A seeded fault rate answers 503, 504 and hang-ups, in the seed's order."""
+    outcome_of = {"endpoint_error": "503", "endpoint_timeout": "504", "drop": "dropped"}
+    twin = Injector(InjectionSettings(fault_rate=0.5), seed=11)
+    expected = []
+    for _ in range(60):
+        rule = twin.choose_fault("getKeyList", None, None)
+        expected.append(outcome_of[rule.fault] if rule else "200")
+
+    seen, answers = [], {}
+    with (
+        serve(dataset="demo", credentials=pair, seed=11, fault_rate=0.5) as emulator,
+        httpx.Client(base_url=emulator.url, auth=SignatureV2(pair)) as http,
+    ):
+        for _ in range(60):
+            try:
+                response = http.get("/keys")
+            except httpx.RemoteProtocolError:
+                seen.append("dropped")
+            else:
+                seen.append(str(response.status_code))
+                answers[response.status_code] = response
+        counted = emulator.counters.snapshot()["requests"]["getKeyList"]
+
+    assert seen == expected
+    assert set(seen) == {"200", "503", "504", "dropped"}
+    assert 15 < seen.count("200") < 45
+    assert counted == Counter(seen)
+    assert_error(answers[503], 503, "500")
+    assert_error(answers[504], 504, "510")
 
 
 def test_admin_routes_are_served_over_http(running: RunningEmulator) -> None:

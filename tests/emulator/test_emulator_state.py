@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import threading
+import time
 
 import pytest
 
-from kms_toolkit.emulator import KeyStatus, KmsState
+from kms_toolkit.emulator import Counters, KeyStatus, KmsState
 from kms_toolkit.emulator.errors import (
     CurrentVersionError,
     InvalidParameterError,
@@ -15,7 +15,7 @@ from kms_toolkit.emulator.errors import (
     VersionNotFoundError,
 )
 from kms_toolkit.emulator.state import DELETION_GRACE_MS, key_tag_for
-from tests.emulator.emulator_testkit import FROZEN_NOW, FrozenClock
+from tests.emulator.emulator_testkit import FROZEN_NOW, FrozenClock, run_together
 
 NOW_MS = int(FROZEN_NOW * 1000)
 
@@ -235,19 +235,103 @@ def test_key_tags_look_like_ncp_tags() -> None:
     assert tag == key_tag_for("orders") != key_tag_for("orders2")
 
 
-def test_concurrent_enables_are_counted_once(state: KmsState) -> None:
-    """Threads enabling the same versions leave a consistent state."""
-    key = state.add_key("orders", versions=100, disabled_versions=range(1, 100))
+@pytest.mark.parametrize(
+    ("status", "version", "refusal"),
+    [
+        (KeyStatus.DISABLE, 0, InvalidParameterError),
+        (KeyStatus.DISABLE, 101, InvalidParameterError),
+        (KeyStatus.REVOKE, 101, InvalidParameterError),
+        (KeyStatus.DISABLE, 50, VersionNotFoundError),
+        (KeyStatus.REVOKE, 4, VersionNotFoundError),
+        (KeyStatus.DISABLE, 3, KeyNotEnabledError),
+        (KeyStatus.REVOKE, 3, KeyNotEnabledError),
+    ],
+)
+def test_refusals_come_in_range_key_version_status_order(
+    state: KmsState, status: KeyStatus, version: int, refusal: type[Exception]
+) -> None:
+    """A bad range beats a bad key status, and so does an unknown version."""
+    key = state.add_key("old", versions=3, disabled_versions=[1], status=status)
 
-    def enable_all() -> None:
-        for version in range(1, 100):
-            state.enable_version(key.key_tag, version)
+    for change in (state.enable_version, state.disable_version):
+        with pytest.raises(refusal):
+            change(key.key_tag, version)
 
-    threads = [threading.Thread(target=enable_all) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
 
+def test_a_bad_range_is_refused_before_the_key_is_looked_up(state: KmsState) -> None:
+    """Version 0 of an unknown key is 400 INVALID_PARAMETER, not 404."""
+    with pytest.raises(InvalidParameterError):
+        state.enable_version("nope", 0)
+
+
+def yielding_clock() -> float:
+    """The frozen instant, handing the interpreter to another thread first.
+
+    The state reads its clock in the middle of a change, so a lock that does
+    not cover the whole change lets another thread in right there.
+    """
+    time.sleep(0)
+    return FROZEN_NOW
+
+
+@pytest.mark.usefixtures("busy_threads")
+def test_concurrent_enables_and_disables_answer_and_count_exactly() -> None:
+    """Threads flipping the same versions get the status they asked for, every time."""
+    state = KmsState(clock=yielding_clock)
+    counters = Counters()
+    key = state.add_key("orders", versions=100)
+    threads, rounds = 8, 2
+    wrong: list[tuple[str, int, str]] = []
+
+    def flip_every_version() -> None:
+        for _ in range(rounds):
+            for version in range(1, 100):
+                for change, operation, wanted in (
+                    (state.disable_version, "disableKeyVersion", "DISABLE"),
+                    (state.enable_version, "enableKeyVersion", "ENABLE"),
+                ):
+                    answer = change(key.key_tag, version)
+                    if answer.status != wanted:
+                        wrong.append((operation, version, answer.status))
+                    counters.record(
+                        operation, "200", key_tag=key.key_tag, version=version
+                    )
+
+    run_together([flip_every_version] * threads)
+
+    assert wrong == []
+    # Each thread enables a version right after disabling it, so the last
+    # change to every version is an enable.
     assert state.count_disabled_versions() == 0
-    assert state.summary()["versions_enable"] == 100
+    calls = threads * rounds
+    assert counters.requests("disableKeyVersion", "200") == calls * 99
+    assert counters.requests("enableKeyVersion", "200") == calls * 99
+    assert counters.enabled_targets() == {
+        (key.key_tag, version): calls for version in range(1, 100)
+    }
+
+
+@pytest.mark.usefixtures("busy_threads")
+def test_concurrent_rotations_stop_at_exactly_100_versions() -> None:
+    """Threads rotating the same keys together get exactly the rotations left."""
+    state = KmsState(clock=yielding_clock)
+    tags = [state.add_key(f"k{index}", versions=95).key_tag for index in range(20)]
+    rotations = Counters()
+    threads, attempts = 8, 2
+
+    def rotate_every_key() -> None:
+        for tag in tags:
+            for _ in range(attempts):
+                try:
+                    state.rotate_key(tag)
+                except InvalidParameterError:
+                    rotations.record("rotateKey", "400", key_tag=tag)
+                else:
+                    rotations.record("rotateKey", "200", key_tag=tag)
+
+    run_together([rotate_every_key] * threads)
+
+    assert rotations.requests("rotateKey", "200") == 5 * len(tags)
+    assert rotations.requests() == threads * attempts * len(tags)
+    assert {state.key_info(tag).current_version for tag in tags} == {100}
+    assert {len(state.key_versions(tag)) for tag in tags} == {100}
