@@ -17,6 +17,13 @@ other, so the answer alone cannot tell the two apart.
 ``precheck=False`` sends every target and counts every success as
 ``enabled``. A resumed run always reads first: that is how targets that
 succeeded at the server just before the process died are found.
+
+Credentials that fail (401/200) or lack a permission (401/210, 403/230) fail
+every request alike, so the first such answer stops the run: nothing more is
+sent, the target whose enable met it is recorded ``failed``, the rest stay
+``not_run`` (other requests already in flight that meet the same answer are
+left unrecorded too), and ``RunResult.fatal_error`` holds the error. Once
+the credentials are fixed, ``resume_run`` finishes the job.
 """
 
 from __future__ import annotations
@@ -43,8 +50,10 @@ from kms_toolkit.bulk.retry import RetryPolicy
 from kms_toolkit.bulk.targets import Target, TargetSet, TargetSource, load_targets
 from kms_toolkit.errors import (
     ApiError,
+    AuthenticationError,
     InvalidInputError,
     NotFoundError,
+    PermissionDeniedError,
     ThrottledError,
 )
 from kms_toolkit.models import KeyVersionChange, KeyVersionList, KeyVersionStatus
@@ -69,6 +78,8 @@ PROGRESS_INTERVAL: Final = 0.2
 FLUSH_BATCH: Final = 5_000
 MESSAGE_LIMIT: Final = 500
 DEFAULT_BASE_PATH: Final = "/kms/v1"
+#: Failures that say nothing about the target and would repeat for every one.
+FATAL_ERRORS: Final = (AuthenticationError, PermissionDeniedError)
 
 T = TypeVar("T")
 Item = TypeVar("Item")
@@ -96,6 +107,9 @@ class RunResult:
         counts: targets per outcome, all sessions of the run included.
         total: targets in the run, rejected rows included.
         elapsed_seconds: the duration of this session.
+        parameters: the run's options as the ledger keeps them.
+        fatal_error: the authentication or permission failure that stopped
+            this session, or None.
     """
 
     run_id: str
@@ -106,10 +120,13 @@ class RunResult:
     total: int
     elapsed_seconds: float = 0.0
     parameters: dict[str, Any] = field(default_factory=dict)
+    fatal_error: ApiError | None = None
 
     @property
     def all_enabled(self) -> bool:
         """True when every target ended enabled or already enabled."""
+        if self.fatal_error is not None:
+            return False
         finished_ok = sum(self.counts.get(outcome, 0) for outcome in SUCCESS_OUTCOMES)
         return finished_ok == self.total
 
@@ -163,7 +180,9 @@ async def enable_versions(
 
     Targets are validated first (see ``load_targets``); with invalid rows and
     ``skip_invalid=False`` nothing is sent and ``InvalidTargetsError`` lists
-    them. Per-target failures are outcomes, not exceptions.
+    them. Per-target failures are outcomes, not exceptions; a refusal of the
+    credentials or of a permission stops the run instead (see the module
+    docstring and ``RunResult.fatal_error``).
 
     Args:
         client: an ``AsyncKmsClient`` (or anything with its two methods).
@@ -325,7 +344,9 @@ class _Session:
         self._clock = clock
         self._batch: list[OutcomeRow] = []
         self._base_path = _base_path(client)
-        self._stop: asyncio.Event | None = None
+        # Set by the caller's stop or by a fatal error: no new work starts.
+        self._halt = asyncio.Event()
+        self._fatal: ApiError | None = None
         self._info = ledger.run_info()
         self._total = ledger.target_count() + ledger.rejected_count()
         self._counts = {Outcome(name): count for name, count in ledger.counts().items()}
@@ -343,24 +364,28 @@ class _Session:
         progress_bar: bool,
     ) -> RunResult:
         """Finish ``pending``, recording outcomes; always leave the ledger flushed."""
-        self._stop = stop
         self._ledger.add_event(event, {"pending": len(pending)}, at_ms=self._now_ms())
         reporter = _ProgressReporter(self, on_progress, progress_bar)
-        ticker = asyncio.create_task(self._tick(reporter))
+        background = [asyncio.create_task(self._tick(reporter))]
+        if stop is not None:
+            if stop.is_set():
+                self._halt.set()
+            background.append(asyncio.create_task(self._halt_when(stop)))
         ending = "finished"
         try:
             if read_first and pending:
                 pending = await self._read_first(pending)
             work = self._dry_run_one if self._options.dry_run else self._enable_one
             await self._pool(pending, work)
-            if self._stopping():
+            if self._halt.is_set():
                 ending = "stopped"
         except BaseException:
             ending = "cancelled"
             raise
         finally:
-            ticker.cancel()
-            await asyncio.gather(ticker, return_exceptions=True)
+            for task in background:
+                task.cancel()
+            await asyncio.gather(*background, return_exceptions=True)
             self._finish(reporter, ending)
         return self._result(cancelled=ending != "finished")
 
@@ -372,12 +397,22 @@ class _Session:
             items,
             work,
             concurrency=min(self._options.concurrency, max(len(items), 1)),
-            stop=self._stop,
+            stop=self._halt,
             stop_grace_seconds=self._options.stop_grace_seconds,
         )
 
-    def _stopping(self) -> bool:
-        return self._stop is not None and self._stop.is_set()
+    async def _halt_when(self, stop: asyncio.Event) -> None:
+        await stop.wait()
+        self._halt.set()
+
+    def _fail_run(self, error: ApiError) -> bool:
+        """Stop sending after a fatal error; True for the first one only."""
+        if self._fatal is not None:
+            return False
+        self._fatal = error
+        self._halt.set()
+        logger.error("stopping the run: %s", error)
+        return True
 
     # One target.
 
@@ -388,6 +423,12 @@ class _Session:
         started = self._clock()
         try:
             change, attempts = await self._policy.call(send)
+        except _Halted:
+            return  # stopped by a fatal error before it was sent
+        except FATAL_ERRORS as error:
+            if self._fail_run(error):
+                self._record_failure(seq, error, send, started)
+            return
         except Exception as error:  # a failed target is data, not a crash
             self._record_failure(seq, error, send, started)
             return
@@ -447,6 +488,12 @@ class _Session:
         except NotFoundError as error:
             for seq, _ in items:
                 self._record_failure(seq, error, read, started)
+            return []
+        except _Halted:
+            return []
+        except FATAL_ERRORS as error:
+            # Nothing was sent for these targets: they stay not_run.
+            self._fail_run(error)
             return []
         except Exception as error:
             # The enable itself will tell; reading first is only a shortcut.
@@ -548,14 +595,13 @@ class _Session:
     def _finish(self, reporter: _ProgressReporter, ending: str) -> None:
         self._flush()
         progress = self.progress(finished=True)
-        self._ledger.add_event(
-            ending,
-            {
-                "counts": {str(k): v for k, v in progress.counts.items()},
-                "throttled": self._limiter.throttled,
-            },
-            at_ms=self._now_ms(),
-        )
+        detail: dict[str, Any] = {
+            "counts": {str(k): v for k, v in progress.counts.items()},
+            "throttled": self._limiter.throttled,
+        }
+        if self._fatal is not None:
+            detail["fatal_error"] = _describe(self._fatal)
+        self._ledger.add_event(ending, detail, at_ms=self._now_ms())
         self._ledger.close()
         reporter.report(progress, final=True)
         reporter.close()
@@ -572,10 +618,15 @@ class _Session:
             total=self._total,
             elapsed_seconds=self._clock() - self._started,
             parameters=self._info.parameters,
+            fatal_error=self._fatal,
         )
 
     def _now_ms(self) -> int:
         return _ms(self._clock())
+
+
+class _Halted(Exception):
+    """A fatal error elsewhere stopped the run before this request was sent."""
 
 
 class _Attempts:
@@ -594,8 +645,10 @@ class _Attempts:
 
     async def __call__(self) -> Any:
         session, limiter = self.session, self.session._limiter
-        self.count += 1
         asked_at = await limiter.acquire()
+        if session._fatal is not None:
+            raise _Halted
+        self.count += 1
         started = time.perf_counter()
         try:
             if self.read:
@@ -732,6 +785,16 @@ def _base_path(client: object) -> str:
         if isinstance(base_url, str)
         else DEFAULT_BASE_PATH
     )
+
+
+def _describe(error: ApiError) -> dict[str, Any]:
+    """What the ledger keeps of a fatal error: codes and the short message."""
+    return {
+        "error_type": type(error).__name__,
+        "http_status": error.status_code,
+        "error_code": error.error_code,
+        "message": str(error)[:MESSAGE_LIMIT],
+    }
 
 
 def _new_run_id(clock: Callable[[], float]) -> str:

@@ -13,6 +13,11 @@ Schema (``SCHEMA_VERSION`` 1)::
     events    at_ms, kind (started, resumed, finished, stopped, cancelled),
               detail (JSON)
 
+A ledger is built whole in a hidden file beside its path (schema, run row,
+targets and rejected rows in one transaction) and only then linked into
+place, so a run killed while creating it leaves no ledger at all, never a
+half-made one; ``open`` names an incomplete file as such.
+
 A target without an ``outcomes`` row is unfinished (``not_run``); the primary
 key on ``outcomes.seq`` makes a second outcome for one target impossible.
 The file uses WAL journaling with ``synchronous=NORMAL``: a committed batch
@@ -23,11 +28,14 @@ written: the parameters hold the endpoint and the run options only.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.metadata
 import json
 import logging
+import os
 import sqlite3
 import time
+import uuid
 import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -153,19 +161,22 @@ class Ledger:
         dry_run: bool,
         clock: Any = time.time,
     ) -> Ledger:
-        """Write a new ledger with the run, its targets and its rejected rows."""
+        """Write a new ledger with the run, its targets and its rejected rows.
+
+        The file appears at ``path`` complete or not at all.
+        """
         path = Path(path)
         if path.exists():
-            raise LedgerError(
-                f"ledger {path} already exists; resume it with resume_run, or "
-                "choose another path"
-            )
+            raise LedgerError(_exists_message(path))
         path.parent.mkdir(parents=True, exist_ok=True)
-        ledger = cls(_connect(path), path)
-        with ledger._connection:
-            ledger._connection.executescript(_SCHEMA)
-            ledger._write_run(run_id, targets, parameters, dry_run, clock)
-        return ledger
+        building = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.creating")
+        try:
+            _build(building, run_id, targets, parameters, dry_run, clock)
+            _move_into_place(building, path)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                building.unlink()
+        return cls(_connect(path), path)
 
     @classmethod
     def open(cls, path: str | Path) -> Ledger:
@@ -175,12 +186,22 @@ class Ledger:
             raise LedgerError(f"no ledger at {path}")
         try:
             connection = _connect(path)
-            row = connection.execute("SELECT schema_version FROM run").fetchone()
         except sqlite3.DatabaseError as error:
             raise LedgerError(f"{path} is not a run ledger ({error})") from None
-        if row is None or row[0] != SCHEMA_VERSION:
+        try:
+            version = _schema_version(connection)
+        except sqlite3.DatabaseError as error:
             connection.close()
-            raise LedgerError(f"{path} has an unknown ledger schema {row}")
+            raise LedgerError(f"{path} is not a run ledger ({error})") from None
+        if version is None:
+            connection.close()
+            raise LedgerError(_incomplete_message(path))
+        if version != SCHEMA_VERSION:
+            connection.close()
+            raise LedgerError(
+                f"{path} has ledger schema {version}; this toolkit reads "
+                f"schema {SCHEMA_VERSION}"
+            )
         return cls(connection, path)
 
     def __enter__(self) -> Ledger:
@@ -277,33 +298,110 @@ class Ledger:
         )
         return [(at, kind, json.loads(detail)) for at, kind, detail in rows]
 
-    def _write_run(
-        self,
-        run_id: str,
-        targets: TargetSet,
-        parameters: dict[str, Any],
-        dry_run: bool,
-        clock: Any,
-    ) -> None:
-        self._connection.execute(
-            "INSERT INTO run VALUES (1, ?, ?, ?, ?, ?, ?)",
-            (
-                run_id,
-                int(clock() * 1000),
-                int(dry_run),
-                json.dumps(parameters, sort_keys=True, default=str),
-                SCHEMA_VERSION,
-                _toolkit_version(),
-            ),
+
+def _build(
+    path: Path,
+    run_id: str,
+    targets: TargetSet,
+    parameters: dict[str, Any],
+    dry_run: bool,
+    clock: Any,
+) -> None:
+    """Write a whole ledger at ``path`` in one transaction, then close it."""
+    connection = sqlite3.connect(path, isolation_level=None)
+    try:
+        # executescript commits whatever is pending before it runs, so the
+        # transaction is opened inside the script and closed by hand.
+        connection.executescript("BEGIN;" + _SCHEMA)
+        _write_run(connection, run_id, targets, parameters, dry_run, clock)
+        connection.execute("COMMIT")
+    finally:
+        connection.close()
+
+
+def _write_run(
+    connection: sqlite3.Connection,
+    run_id: str,
+    targets: TargetSet,
+    parameters: dict[str, Any],
+    dry_run: bool,
+    clock: Any,
+) -> None:
+    connection.execute(
+        "INSERT INTO run VALUES (1, ?, ?, ?, ?, ?, ?)",
+        (
+            run_id,
+            int(clock() * 1000),
+            int(dry_run),
+            json.dumps(parameters, sort_keys=True, default=str),
+            SCHEMA_VERSION,
+            _toolkit_version(),
+        ),
+    )
+    connection.executemany(
+        "INSERT INTO targets (seq, key_tag, version) VALUES (?, ?, ?)",
+        ((seq, t.key_tag, t.version) for seq, t in enumerate(targets.targets, 1)),
+    )
+    connection.executemany(
+        "INSERT INTO rejected VALUES (?, ?, ?, ?)", _rejected_rows(targets.rejected)
+    )
+
+
+def _move_into_place(building: Path, path: Path) -> None:
+    """Give the finished file its name, never replacing a file found there."""
+    try:
+        # Unlike a rename, a hard link fails if the name was taken meanwhile
+        # (another run given the same path).
+        os.link(building, path)
+    except FileExistsError:
+        raise LedgerError(_exists_message(path)) from None
+    except OSError:
+        # Some file systems have no hard links; a rename is as atomic, and the
+        # window in which another run could take the name is tiny.
+        if path.exists():
+            raise LedgerError(_exists_message(path)) from None
+        os.replace(building, path)
+
+
+def _schema_version(connection: sqlite3.Connection) -> int | None:
+    """The ledger's schema version; None when its creation never finished."""
+    tables = {
+        name
+        for (name,) in connection.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table'"
         )
-        self._connection.executemany(
-            "INSERT INTO targets (seq, key_tag, version) VALUES (?, ?, ?)",
-            ((seq, t.key_tag, t.version) for seq, t in enumerate(targets.targets, 1)),
+    }
+    if "run" not in tables:
+        if tables - {"targets", "rejected", "outcomes", "events"}:
+            raise sqlite3.DatabaseError("it has no run table")
+        return None
+    row = connection.execute("SELECT schema_version FROM run").fetchone()
+    return None if row is None else int(row[0])
+
+
+def _exists_message(path: Path) -> str:
+    """Why ``path`` cannot become a new ledger, and what to do instead."""
+    try:
+        Ledger.open(path).close()
+    except LedgerError as error:
+        message = str(error)
+        return (
+            message
+            if message == _incomplete_message(path)
+            else (f"{message}; choose another path")
         )
-        self._connection.executemany(
-            "INSERT INTO rejected VALUES (?, ?, ?, ?)",
-            _rejected_rows(targets.rejected),
-        )
+    return (
+        f"ledger {path} already exists; resume it with resume_run, or choose "
+        "another path"
+    )
+
+
+def _incomplete_message(path: Path) -> str:
+    return (
+        f"ledger {path} is incomplete: it was being created when its process "
+        "stopped, before the run and its targets were recorded, so nothing was "
+        "sent for it; delete it and start the run again"
+    )
 
 
 def _rejected_rows(

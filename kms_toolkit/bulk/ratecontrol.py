@@ -2,27 +2,39 @@
 
 The limiter spaces requests evenly at ``rate`` per second (a token bucket
 with a tiny burst, written as "virtual scheduling": each permit gets the next
-free slot). It adapts the rate on its own, AIMD-style:
+free slot). It adapts the rate on its own, in the manner of TCP's congestion
+control:
 
 - on a 429 for a request paced after the last decrease, the rate drops to
   ``decrease_factor`` times the rate at which the server has recently been
   *accepting* requests (or the current rate, whichever is lower), so one step
   lands just under the limit even when the run started unlimited;
-- while calls succeed, it climbs again by a fixed step per second, a few
-  percent of the rate it settled on, so it probes the limit gently and the
-  429s it causes stay rare;
+- when too few requests have been accepted to measure that (a run whose very
+  first answers are 429s, against a server whose bucket is empty), the rate
+  at which requests were *sent* stands in for it; that is only an upper
+  bound, since the server refused them, so the pace halves
+  (``unmeasured_decrease_factor``) rather than dropping 10 %;
+- after a decrease made on such thin evidence the rate climbs
+  multiplicatively ("slow start", ``slow_start_growth`` per second), so a
+  poor first guess costs seconds, not minutes; the first 429 that can be
+  measured properly ends slow start;
+- after a decrease made on a proper measurement the rate climbs by a fixed
+  step per second, a few percent of the rate it settled on, so it probes the
+  limit gently and the 429s it causes stay rare;
 - a rate set by the user is a ceiling the climb never passes.
 
 Without a user rate and before the first 429 there is no pacing at all: the
-fast path costs one clock read.
+fast path costs a clock read and a counter.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 from collections.abc import Awaitable, Callable
+from typing import Final
 
 __all__ = ["AdaptiveRateLimiter"]
 
@@ -37,6 +49,57 @@ logger = logging.getLogger(__name__)
 Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]
 
+#: Rates are never measured over less than this (answers that arrive together
+#: have no duration to divide by).
+MIN_SPAN_SECONDS: Final = 0.05
+#: Slow start stops compounding after this many seconds without a 429 (the
+#: pace is then far beyond any server's limit, and a float must not overflow).
+SLOW_START_HORIZON: Final = 60.0
+
+
+class _RateWindow:
+    """Events per second over about the last ``seconds``, and how many it rests on.
+
+    The first window opens at the first event, not when the limiter is made:
+    answers start arriving one round trip after the first request, and
+    counting that wait would understate the rate. Later, the last full window
+    is blended with the current partial one, so the figure moves smoothly
+    instead of jumping at each window's end.
+    """
+
+    __slots__ = ("count", "previous_rate", "seconds", "start")
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.start: float | None = None
+        self.count = 0
+        self.previous_rate: float | None = None
+
+    def add(self, now: float) -> None:
+        if self.start is None:
+            self.start = now
+        elif now - self.start >= self.seconds:
+            self.roll(now)
+        self.count += 1
+
+    def estimate(self, now: float) -> tuple[float, float, float]:
+        """Events per second, the events that figure rests on, and over how long."""
+        if self.start is None:
+            return 0.0, 0.0, 0.0
+        if now - self.start >= self.seconds:
+            self.roll(now)
+        elapsed = max(now - self.start, 1e-3)
+        if self.previous_rate is None:
+            rate = self.count / max(elapsed, MIN_SPAN_SECONDS)
+            return rate, float(self.count), elapsed
+        events = self.previous_rate * (self.seconds - elapsed) + self.count
+        return max(0.0, events) / self.seconds, events, self.seconds
+
+    def roll(self, now: float) -> None:
+        assert self.start is not None
+        self.previous_rate = self.count / (now - self.start)
+        self.start, self.count = now, 0
+
 
 class AdaptiveRateLimiter:
     """Paces requests at ``rate`` per second and adapts it to 429 answers.
@@ -46,11 +109,18 @@ class AdaptiveRateLimiter:
             starts unpaced and, when adaptive, lets the first 429 set the pace.
         adaptive: lower the rate on 429 and raise it while calls succeed.
         decrease_factor: the share of the accepted rate kept after a 429.
+        unmeasured_decrease_factor: the share of the send rate kept after a
+            429 when too few requests were accepted to measure their rate.
         increase_fraction: per second of success, the climb as a share of the
             rate settled on at the last decrease.
+        slow_start_growth: per second of success in slow start, the factor
+            the rate grows by.
+        min_samples: accepted requests needed before their rate is trusted
+            over the send rate.
         min_rate: the pace never drops below this.
         burst_seconds: how far behind schedule an idle limiter lets requests
             catch up at once.
+        window_seconds: the span the accepted and sent rates are measured over.
         clock: a monotonic clock in seconds.
         sleep: an awaitable sleep in seconds.
 
@@ -66,7 +136,10 @@ class AdaptiveRateLimiter:
         *,
         adaptive: bool = True,
         decrease_factor: float = 0.9,
+        unmeasured_decrease_factor: float = 0.5,
         increase_fraction: float = 0.03,
+        slow_start_growth: float = 2.0,
+        min_samples: int = 10,
         min_rate: float = 1.0,
         burst_seconds: float = 0.01,
         window_seconds: float = 1.0,
@@ -78,7 +151,10 @@ class AdaptiveRateLimiter:
         self.ceiling = float(rate_limit) if rate_limit is not None else None
         self.adaptive = adaptive
         self.decrease_factor = decrease_factor
+        self.unmeasured_decrease_factor = unmeasured_decrease_factor
         self.increase_fraction = increase_fraction
+        self.slow_start_growth = slow_start_growth
+        self.min_samples = min_samples
         self.min_rate = min_rate
         self.burst_seconds = burst_seconds
         self.window_seconds = window_seconds
@@ -87,18 +163,23 @@ class AdaptiveRateLimiter:
         now = clock()
         self._base_rate = self.ceiling
         self._step = 0.0
+        self._slow_start = False
         self._last_decrease = float("-inf")
         self._base_since = now
         self._next_slot = now
-        self._window_start = now
-        self._window_successes = 0
-        self._previous_window_rate: float | None = None
+        self._accepted = _RateWindow(window_seconds)
+        self._sent = _RateWindow(window_seconds)
         self.throttled = 0
 
     @property
     def current_rate(self) -> float | None:
         """The pace in requests per second now, or None when unpaced."""
         return self._rate_at(self._clock())
+
+    @property
+    def slow_start(self) -> bool:
+        """Whether the pace is climbing multiplicatively after a poor estimate."""
+        return self._slow_start
 
     async def acquire(self) -> float:
         """Wait for the next permit; return when it was asked for.
@@ -108,6 +189,7 @@ class AdaptiveRateLimiter:
         (even if it went out later), so its 429 says nothing new.
         """
         now = self._clock()
+        self._sent.add(now)
         rate = self._rate_at(now)
         if rate is None:
             return now
@@ -119,10 +201,7 @@ class AdaptiveRateLimiter:
 
     def on_success(self) -> None:
         """Count an accepted request, for the accepted-rate estimate."""
-        now = self._clock()
-        if now - self._window_start >= self.window_seconds:
-            self._roll_window(now)
-        self._window_successes += 1
+        self._accepted.add(self._clock())
 
     def on_throttled(self, asked_at: float) -> None:
         """Lower the pace after a 429 to a request paced at the current rate.
@@ -134,28 +213,45 @@ class AdaptiveRateLimiter:
             # Paced (or sent) before the pace last dropped: nothing new.
             return
         now = self._clock()
-        accepted = self.accepted_rate(now)
         current = self._rate_at(now)
-        base = accepted if current is None else min(accepted, current)
-        new_rate = max(self.min_rate, base * self.decrease_factor)
+        accepted, samples, span = self._accepted.estimate(now)
+        measured = self._measurable(samples, span)
+        if measured:
+            estimate, factor = accepted, self.decrease_factor
+        else:
+            # The server refused what was sent, so the send rate is an upper
+            # bound on its limit, and perhaps a loose one.
+            estimate = self._sent.estimate(now)[0]
+            factor = self.unmeasured_decrease_factor
+        base = estimate if current is None else min(estimate, current)
+        new_rate = max(self.min_rate, base * factor)
         if self.ceiling is not None:
             new_rate = min(new_rate, self.ceiling)
-        logger.debug("429 received: pace %s -> %.1f/s", current, new_rate)
+        logger.debug(
+            "429 received: pace %s -> %.1f/s (%s)",
+            current,
+            new_rate,
+            "accepted rate" if measured else "send rate, slow start",
+        )
         self._base_rate, self._base_since, self._last_decrease = new_rate, now, now
         self._step = max(self.min_rate, new_rate * self.increase_fraction)
+        self._slow_start = not measured
         self._next_slot = max(self._next_slot, now)
+
+    def _measurable(self, samples: float, span: float) -> bool:
+        """Whether acceptances counted over ``span`` seconds give a usable rate.
+
+        A burst of answers that all arrive together has no duration to divide
+        by, whatever its size; a slow server gives few answers, so a full
+        window of them is enough.
+        """
+        if samples <= 0 or span < MIN_SPAN_SECONDS:
+            return False
+        return samples >= self.min_samples or span >= self.window_seconds
 
     def accepted_rate(self, now: float | None = None) -> float:
         """Requests per second the server accepted over about the last window."""
-        now = self._clock() if now is None else now
-        if now - self._window_start >= self.window_seconds:
-            self._roll_window(now)
-        elapsed = max(now - self._window_start, 1e-3)
-        if self._previous_window_rate is None:
-            return self._window_successes / max(elapsed, 0.05)
-        # Blend the last full window with the current partial one.
-        earlier = self._previous_window_rate * (self.window_seconds - elapsed)
-        return max(0.0, earlier + self._window_successes) / self.window_seconds
+        return self._accepted.estimate(self._clock() if now is None else now)[0]
 
     def _rate_at(self, now: float) -> float | None:
         """The base rate plus the climb since the last decrease, under the ceiling."""
@@ -163,10 +259,10 @@ class AdaptiveRateLimiter:
             return None
         if not self.adaptive or self._step == 0.0:
             return self._base_rate
-        rate = self._base_rate + self._step * (now - self._base_since)
+        climbing = now - self._base_since
+        if self._slow_start:
+            growing = min(climbing, SLOW_START_HORIZON)
+            rate = self._base_rate * math.pow(self.slow_start_growth, growing)
+        else:
+            rate = self._base_rate + self._step * climbing
         return rate if self.ceiling is None else min(rate, self.ceiling)
-
-    def _roll_window(self, now: float) -> None:
-        elapsed = now - self._window_start
-        self._previous_window_rate = self._window_successes / elapsed
-        self._window_start, self._window_successes = now, 0

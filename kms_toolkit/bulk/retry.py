@@ -8,14 +8,19 @@ between 0 and ``min(max_delay, base_delay * 2 ** (attempt - 1))``) so that
 many workers failing together do not come back together; a ``Retry-After``
 from the server is a floor under the wait.
 
-stamina runs the retry loop and does the waiting. The first attempt is made
-outside it because entering stamina's loop costs about 70 microseconds per
-call on this machine, a tenth of the client's whole budget per request at
-full speed; only a failed first attempt pays it.
+stamina runs the retry loop: it counts the attempts, decides when to stop,
+runs its retry hooks and honours its test mode (``stamina.set_testing``: no
+waits). The policy waits itself, on its injectable ``sleep``, so a test can
+check every wait exactly; stamina is told to wait for nothing. The first
+attempt is made outside the loop because entering it costs about 70
+microseconds per call on this machine, a tenth of the client's whole budget
+per request at full speed; only a failed first attempt pays it.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -27,7 +32,10 @@ from kms_toolkit.errors import ThrottledError
 
 __all__ = ["RetryPolicy", "is_retryable"]
 
+logger = logging.getLogger(__name__)
+
 T = TypeVar("T")
+Sleep = Callable[[float], Awaitable[None]]
 
 
 def is_retryable(error: BaseException) -> bool:
@@ -45,6 +53,7 @@ class RetryPolicy:
         max_delay: no wait's ceiling grows past this.
         max_retry_after: a server's ``Retry-After`` is honoured up to this.
         rng: the jitter's randomness; seed it for exact tests.
+        sleep: awaited with each wait in seconds; tests pass a recorder.
 
     Example:
         >>> policy = RetryPolicy(max_attempts=3, rng=random.Random(7))
@@ -57,6 +66,7 @@ class RetryPolicy:
     max_delay: float = 10.0
     max_retry_after: float = 60.0
     rng: random.Random = field(default_factory=random.Random)
+    sleep: Sleep = asyncio.sleep
 
     def __post_init__(self) -> None:
         if self.max_attempts < 1:
@@ -94,20 +104,35 @@ class RetryPolicy:
     async def _call_again(
         self, operation: Callable[[], Awaitable[T]], first_error: Exception
     ) -> tuple[T, int]:
-        """Attempts 2 and on, through stamina, starting with the first wait."""
+        """Attempts 2 and on, through stamina, each after its wait."""
         made = 1
+        wait = 0.0
 
-        def wait_after(error: Exception) -> bool | float:
-            return is_retryable(error) and self.backoff(made, error)
+        def retry_on(error: Exception) -> bool | float:
+            nonlocal wait
+            if not is_retryable(error):
+                return False
+            wait = self.backoff(made, error)
+            # The wait happens in _wait, on the injectable sleep; stamina waits
+            # 0 s, so its retry hooks report wait_for=0.
+            return 0.0
 
         async for attempt in stamina.retry_context(
-            on=wait_after, attempts=self.max_attempts, timeout=None
+            on=retry_on, attempts=self.max_attempts, timeout=None
         ):
             with attempt:
                 made = attempt.num
                 if made == 1:
-                    # Replaying the first failure lets stamina schedule the
-                    # first wait exactly as it schedules the others.
+                    # Replaying the first failure lets stamina count and judge
+                    # it exactly as it does the others.
                     raise first_error
+                await self._wait(wait, made)
                 return await operation(), made
         raise AssertionError("stamina ended the retry loop without an outcome")
+
+    async def _wait(self, seconds: float, attempt: int) -> None:
+        """Wait before ``attempt``, unless stamina's test mode says not to."""
+        if stamina.is_testing():
+            return
+        logger.debug("waiting %.3f s before attempt %d", seconds, attempt)
+        await self.sleep(seconds)

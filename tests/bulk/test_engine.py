@@ -10,22 +10,28 @@ import pytest
 
 from kms_toolkit.bulk import (
     InvalidTargetsError,
+    Ledger,
     Outcome,
     Progress,
+    RetryPolicy,
     enable_versions,
     results_frame,
     resume_run,
     run_enable,
 )
+from kms_toolkit.emulator import EmulatorApp, Fault
 from kms_toolkit.errors import (
     AuthenticationError,
+    BadRequestError,
     EndpointError,
     InvalidInputError,
+    PermissionDeniedError,
     ThrottledError,
     TransportError,
 )
 from kms_toolkit.models import KeyVersionStatus
-from tests.bulk.conftest import FakeKms, disabled
+from tests.bulk.conftest import FakeKms, disabled, emulator_client, ledger_files
+from tests.conftest import CANARY_SECRET
 
 TARGETS = [("key-a", 1), ("key-a", 2), ("key-b", 1), ("key-c", 3)]
 
@@ -123,9 +129,10 @@ async def test_dry_run_sends_nothing_and_shows_each_request(ledger_path: Path) -
 
 
 async def test_a_final_error_is_a_failed_row_with_its_codes(ledger_path: Path) -> None:
-    """An auth failure is recorded with status, code and type, after one attempt."""
-    error = AuthenticationError(
-        status_code=401, error_code="200", message="Authentication Failed"
+    """A 400 is recorded with status, code and type, after one attempt; the
+    other targets go on."""
+    error = BadRequestError(
+        status_code=400, error_code="100", message="Bad Request Exception"
     )
     kms = FakeKms(disabled(*TARGETS), failures={("key-b", 1): [error]})
 
@@ -133,14 +140,141 @@ async def test_a_final_error_is_a_failed_row_with_its_codes(ledger_path: Path) -
 
     row = results_frame(ledger_path).set_index("key_tag").loc["key-b"]
     assert result.counts[Outcome.FAILED] == 1
+    assert result.counts[Outcome.ENABLED] == 3
     assert not result.all_enabled
+    assert result.fatal_error is None
     assert (row.http_status, row.error_code, row.error_type, row.attempts) == (
-        401,
-        "200",
-        "AuthenticationError",
+        400,
+        "100",
+        "BadRequestError",
         1,
     )
-    assert row.message == "HTTP 401 errorCode 200: Authentication Failed"
+    assert row.message == "HTTP 400 errorCode 100: Bad Request Exception"
+
+
+def last_event(path: Path) -> tuple[str, dict[str, object]]:
+    with Ledger.open(path) as ledger:
+        _, kind, detail = ledger.events()[-1]
+    return kind, detail
+
+
+async def test_a_wrong_secret_stops_the_run_at_the_first_answer(
+    emulator: EmulatorApp, ledger_path: Path
+) -> None:
+    """precheck=False with a wrong secret: no more than one request per worker is
+    sent, the enable that met the 401/200 is failed, the rest stay not_run."""
+    targets = emulator.state.disabled_versions(enabled_keys_only=True)
+    client, transport = emulator_client(emulator, secret="not-the-secret")
+
+    async with client:
+        result = await enable_versions(
+            client, targets, concurrency=4, precheck=False, ledger_path=ledger_path
+        )
+
+    assert isinstance(result.fatal_error, AuthenticationError)
+    assert result.fatal_error.error_code == "200"
+    assert transport.sent <= 4
+    assert result.counts[Outcome.FAILED] == 1
+    assert result.counts[Outcome.NOT_RUN] == len(targets) - 1
+    assert not result.all_enabled
+    assert result.cancelled
+    failed = results_frame(ledger_path).query("outcome == 'failed'").iloc[0]
+    assert (failed.http_status, failed.error_code) == (401, "200")
+    kind, detail = last_event(ledger_path)
+    assert kind == "stopped"
+    assert detail["fatal_error"] == {
+        "error_type": "AuthenticationError",
+        "http_status": 401,
+        "error_code": "200",
+        "message": str(result.fatal_error),
+    }
+
+
+async def test_a_wrong_secret_in_the_pre_read_sends_no_enable_and_resumes(
+    emulator: EmulatorApp, ledger_path: Path
+) -> None:
+    """The version reads meet the 401 first: no enable is sent, every target
+    stays not_run, and a resume with the right secret enables them all."""
+    targets = emulator.state.disabled_versions(enabled_keys_only=True)
+    wrong, transport = emulator_client(emulator, secret="not-the-secret")
+    async with wrong:
+        result = await enable_versions(
+            wrong, targets, concurrency=4, ledger_path=ledger_path
+        )
+
+    assert isinstance(result.fatal_error, AuthenticationError)
+    assert transport.sent <= 4
+    assert emulator.counters.requests("enableKeyVersion") == 0
+    assert result.counts[Outcome.NOT_RUN] == len(targets)
+
+    right, _ = emulator_client(emulator, secret=CANARY_SECRET)
+    async with right:
+        resumed = await resume_run(right, ledger_path)
+
+    assert resumed.all_enabled
+    assert resumed.fatal_error is None
+    assert resumed.counts[Outcome.ENABLED] == len(targets)
+
+
+@pytest.mark.parametrize(
+    ("fault", "status", "code"),
+    [(Fault.PERMISSION_DENIED, 401, "210"), (Fault.FORBIDDEN, 403, "230")],
+)
+async def test_a_permission_failure_stops_the_run(
+    emulator: EmulatorApp, ledger_path: Path, fault: Fault, status: int, code: str
+) -> None:
+    """The third enable is refused for want of permission: two enabled, one
+    failed with the gateway's codes, nothing more sent."""
+    targets = emulator.state.disabled_versions(enabled_keys_only=True)
+    emulator.injector.schedule(fault, operation="enableKeyVersion", call=3)
+    client, transport = emulator_client(emulator)
+
+    async with client:
+        result = await enable_versions(
+            client, targets, concurrency=1, precheck=False, ledger_path=ledger_path
+        )
+
+    assert isinstance(result.fatal_error, PermissionDeniedError)
+    assert (result.fatal_error.status_code, result.fatal_error.error_code) == (
+        status,
+        code,
+    )
+    assert transport.sent == 3
+    assert result.counts[Outcome.ENABLED] == 2
+    assert result.counts[Outcome.FAILED] == 1
+    assert result.counts[Outcome.NOT_RUN] == len(targets) - 3
+
+
+@pytest.mark.usefixtures("real_retry_waits")
+async def test_requests_waiting_to_be_retried_are_not_sent_after_a_fatal_error(
+    ledger_path: Path,
+) -> None:
+    """A target waiting for its retry when another meets a 401 is not sent
+    again and stays not_run."""
+
+    async def long_wait(_: float) -> None:
+        await asyncio.sleep(0.05)
+
+    auth = AuthenticationError(status_code=401, error_code="200")
+    kms = FakeKms(
+        disabled(("key-a", 1), ("key-b", 1)),
+        failures={
+            ("key-a", 1): [EndpointError(status_code=503, error_code="500")],
+            ("key-b", 1): [auth],
+        },
+    )
+
+    result = await enable_versions(
+        kms,
+        [("key-a", 1), ("key-b", 1)],
+        precheck=False,
+        retry_policy=RetryPolicy(sleep=long_wait),
+        ledger_path=ledger_path,
+    )
+
+    assert result.fatal_error is auth
+    assert kms.enables[("key-a", 1)] == 1
+    assert result.counts[Outcome.NOT_RUN] == 1
 
 
 async def test_retryable_errors_are_retried_and_counted(ledger_path: Path) -> None:
@@ -315,18 +449,36 @@ async def test_resume_can_send_failed_targets_again(ledger_path: Path) -> None:
     assert ledger_rows(ledger_path) == [(1, 1), (2, 1), (3, 1), (4, 1)]
 
 
-async def test_the_ledger_never_holds_credentials(ledger_path: Path) -> None:
-    """Parameters keep the endpoint, never a secret (canary)."""
+async def test_the_ledger_never_holds_credentials(
+    emulator: EmulatorApp, ledger_path: Path
+) -> None:
+    """A real client signing with a canary secret: the ledger's bytes hold the
+    endpoint and never the secret (nor the access key's partner)."""
+    targets = emulator.state.disabled_versions(enabled_keys_only=True)[:20]
+    client, _ = emulator_client(emulator, secret=CANARY_SECRET)
+
+    async with client:
+        result = await enable_versions(client, targets, ledger_path=ledger_path)
+
+    assert result.all_enabled
+    content = b"".join(path.read_bytes() for path in ledger_files(ledger_path))
+    assert CANARY_SECRET.encode() not in content
+    assert b"ocapi.ncloud.com/kms/v1" in content
+
+
+async def test_an_endpoint_with_a_user_part_is_stored_without_it(
+    ledger_path: Path,
+) -> None:
+    """A client whose base URL carries ``user:password@`` (AsyncKmsClient refuses
+    one; other clients may not) is recorded with host and path only."""
     kms = FakeKms(disabled(*TARGETS))
-    kms.base_url = "http://user:canary-secret-7f3a@127.0.0.1:9/kms/v1"
-    kms.secret_key = "canary-secret-7f3a"  # type: ignore[attr-defined]
+    kms.base_url = "http://user:hunter2@127.0.0.1:9/kms/v1"
 
     await enable_versions(kms, TARGETS, ledger_path=ledger_path)
 
-    files = [ledger_path, Path(f"{ledger_path}-wal")]
-    content = b"".join(path.read_bytes() for path in files if path.exists())
-    assert b"canary-secret-7f3a" not in content
-    assert b"127.0.0.1:9/kms/v1" in content
+    with Ledger.open(ledger_path) as ledger:
+        endpoint = ledger.run_info().parameters["endpoint"]
+    assert endpoint == "http://127.0.0.1:9/kms/v1"
 
 
 def test_run_enable_runs_from_synchronous_code(ledger_path: Path) -> None:

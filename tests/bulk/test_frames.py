@@ -20,10 +20,9 @@ from kms_toolkit.bulk import (
     summarize,
     write_report,
 )
-from kms_toolkit.errors import AuthenticationError, EndpointError
-from tests.bulk.conftest import FakeKms, disabled
-
-CANARY = "canary-secret-do-not-leak-91c2"
+from kms_toolkit.emulator import EmulatorApp, Fault
+from tests.bulk.conftest import emulator_client, ledger_files
+from tests.conftest import CANARY_SECRET
 
 
 def ledger_with_every_outcome(path: Path) -> Path:
@@ -137,32 +136,38 @@ def test_csv_export_has_a_row_per_target(tmp_path: Path) -> None:
     assert "2024-12-06T04:49:01.703000Z" in text
 
 
-async def test_report_and_exports_hold_no_secret_and_no_link(tmp_path: Path) -> None:
-    """A canary secret reaches none of ledger, frame, CSV, Parquet or report;
-    the report names no other host and fetches nothing."""
+async def test_report_and_exports_hold_no_secret_and_no_link(
+    emulator: EmulatorApp, tmp_path: Path
+) -> None:
+    """A run through a real client signing with a canary secret, with a failure
+    in it: the secret reaches none of the ledger's bytes, the frame, CSV,
+    Parquet or the report; the report names no other host and fetches nothing."""
     ledger = tmp_path / "run.sqlite"
-    kms = FakeKms(
-        disabled(("key-a", 1), ("key-b", 2)),
-        failures={
-            ("key-b", 2): [AuthenticationError(status_code=401, error_code="200")],
-            ("key-a", 1): [EndpointError(status_code=503, error_code="500")],
-        },
+    targets = emulator.state.disabled_versions(enabled_keys_only=True)[:3]
+    failing_tag, failing_version = targets[1]
+    emulator.injector.schedule(
+        Fault.ENDPOINT_ERROR,
+        operation="enableKeyVersion",
+        key_tag=failing_tag,
+        version=failing_version,
+        times=5,
     )
-    kms.base_url = "https://ocapi.ncloud.com/kms/v1"
-    kms.credentials = f"Credentials(secret={CANARY})"  # type: ignore[attr-defined]
-    result = await enable_versions(
-        kms, [("key-a", 1), ("key-b", 2)], ledger_path=ledger
-    )
+    client, _ = emulator_client(emulator, secret=CANARY_SECRET)
+    async with client:
+        result = await enable_versions(
+            client, targets, max_attempts=5, ledger_path=ledger
+        )
 
     report = write_report(result, tmp_path / "report.html").read_text()
     files = [
-        ledger,
+        *ledger_files(ledger),
         export_csv(result, tmp_path / "r.csv"),
         export_parquet(result, tmp_path / "r.parquet"),
     ]
-    assert all(CANARY.encode() not in path.read_bytes() for path in files)
-    assert CANARY not in report
-    assert CANARY not in result.frame().to_csv()
+    assert result.counts[Outcome.FAILED] == 1
+    assert all(CANARY_SECRET.encode() not in path.read_bytes() for path in files)
+    assert CANARY_SECRET not in report
+    assert CANARY_SECRET not in result.frame().to_csv()
     assert re.findall(r"https?://", report) == []
     assert re.findall(r"<(?:script|link|img|iframe)\b", report) == []
     assert report.index("Failures (1)") < report.index("Summary by outcome")

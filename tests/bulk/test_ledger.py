@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from kms_toolkit.bulk import Ledger, LedgerError, load_targets
+from kms_toolkit.bulk import Ledger, LedgerError, load_targets, resume_run
+from kms_toolkit.bulk import ledger as ledger_module
+from tests.bulk.conftest import FakeKms
 
 
 def new_ledger(path: Path) -> Ledger:
@@ -114,3 +118,89 @@ def test_the_ledger_uses_wal_journaling(ledger_path: Path) -> None:
         mode = ledger.connection.execute("PRAGMA journal_mode").fetchone()[0]
 
     assert mode == "wal"
+
+
+def test_a_failure_while_creating_leaves_no_ledger(
+    ledger_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An error after the schema is written and before the run row is: no file
+    is left at the path (nor beside it), and the same path can be used again."""
+
+    def fail() -> str:
+        raise RuntimeError("interrupted while writing the run row")
+
+    monkeypatch.setattr(ledger_module, "_toolkit_version", fail)
+    with pytest.raises(RuntimeError, match="interrupted"):
+        new_ledger(ledger_path)
+    monkeypatch.undo()
+
+    assert list(ledger_path.parent.iterdir()) == []
+    with new_ledger(ledger_path) as ledger:
+        assert ledger.target_count() == 3
+
+
+def test_a_process_killed_while_creating_leaves_no_ledger(ledger_path: Path) -> None:
+    """A process that dies (os._exit) between the schema and the run row leaves
+    nothing at the ledger's path, so a new run can take it."""
+    script = f"""
+import os
+from kms_toolkit.bulk import ledger
+from tests.bulk.test_ledger import new_ledger
+ledger._toolkit_version = lambda: os._exit(9)
+new_ledger(ledger.Path({str(ledger_path)!r}))
+"""
+    died = subprocess.run([sys.executable, "-c", script], check=False, timeout=60)
+
+    assert died.returncode == 9
+    assert not ledger_path.exists()
+    new_ledger(ledger_path).close()
+
+
+def incomplete_ledger(path: Path) -> Path:
+    """A file as a non-atomic creation killed after its schema would leave it."""
+    raw = sqlite3.connect(path)
+    try:
+        raw.executescript(ledger_module._SCHEMA)
+    finally:
+        raw.close()
+    return path
+
+
+async def test_an_incomplete_ledger_is_named_as_such(ledger_path: Path) -> None:
+    """Opening, resuming or creating over a ledger with a schema and no run says
+    that it is incomplete and what to do, not "unknown schema" or "exists"."""
+    incomplete_ledger(ledger_path)
+    wanted = "is incomplete: it was being created when its process stopped"
+
+    with pytest.raises(LedgerError, match=wanted):
+        Ledger.open(ledger_path)
+    with pytest.raises(LedgerError, match=wanted):
+        await resume_run(FakeKms({}), ledger_path)
+    with pytest.raises(LedgerError, match=f"{wanted}.*delete it and start"):
+        new_ledger(ledger_path)
+
+
+def test_another_schema_version_is_named(ledger_path: Path) -> None:
+    """A ledger written with another schema version says which."""
+    new_ledger(ledger_path).close()
+    raw = sqlite3.connect(ledger_path)
+    with raw:
+        raw.execute("UPDATE run SET schema_version = 7")
+    raw.close()
+
+    with pytest.raises(LedgerError, match="has ledger schema 7; this toolkit reads"):
+        Ledger.open(ledger_path)
+
+
+def test_another_sqlite_database_is_not_a_ledger(tmp_path: Path) -> None:
+    """A SQLite file with other tables is refused, and never offered for deletion."""
+    other = tmp_path / "other.sqlite"
+    raw = sqlite3.connect(other)
+    with raw:
+        raw.execute("CREATE TABLE notes (body TEXT)")
+    raw.close()
+
+    with pytest.raises(LedgerError, match="is not a run ledger"):
+        Ledger.open(other)
+    with pytest.raises(LedgerError, match=r"not a run ledger .*; choose another path"):
+        new_ledger(other)

@@ -28,9 +28,11 @@ class SimulatedTime:
 class ServerBucket:
     """The server side: a token bucket admitting ``rate``/s, bursting one second."""
 
-    def __init__(self, time: SimulatedTime, rate: float) -> None:
+    def __init__(
+        self, time: SimulatedTime, rate: float, *, empty: bool = False
+    ) -> None:
         self.time, self.rate = time, rate
-        self.tokens, self.updated = rate, time.now
+        self.tokens, self.updated = 0.0 if empty else rate, time.now
 
     def admit(self) -> bool:
         elapsed = self.time.now - self.updated
@@ -93,6 +95,56 @@ def test_first_429_sets_the_pace_from_the_accepted_rate() -> None:
     assert limiter.current_rate == pytest.approx(0.9 * 200, rel=0.02)
 
 
+def send_unanswered(
+    time: SimulatedTime, limiter: AdaptiveRateLimiter, count: int
+) -> float:
+    """Take ``count`` permits 1 ms apart (1,000/s); return the last one."""
+
+    async def send() -> float:
+        ticket = time.now
+        for _ in range(count):
+            ticket = await limiter.acquire()
+            time.now += 0.001
+        return ticket
+
+    return asyncio.run(send())
+
+
+def test_a_first_429_without_accepted_requests_halves_the_send_rate() -> None:
+    """With nothing accepted yet, the send rate stands in for the accepted rate:
+    the pace halves it and climbs by slow start, instead of dropping to the
+    minimum."""
+    time = SimulatedTime()
+    limiter = limiter_on(time)
+
+    limiter.on_throttled(send_unanswered(time, limiter, 100))
+
+    assert limiter.current_rate == pytest.approx(0.5 * 1000, rel=0.02)
+    assert limiter.slow_start
+    time.now += 2
+    assert limiter.current_rate == pytest.approx(4 * 0.5 * 1000, rel=0.02)
+
+
+def test_a_measured_429_ends_slow_start() -> None:
+    """Once enough requests were accepted to measure their rate, the next 429
+    sets the pace from it and the climb becomes additive."""
+    time = SimulatedTime()
+    limiter = limiter_on(time)
+    limiter.on_throttled(send_unanswered(time, limiter, 100))
+    assert limiter.slow_start
+    for _ in range(100):
+        time.now += 0.01  # 100 accepted over one second
+        limiter.on_success()
+
+    limiter.on_throttled(asyncio.run(limiter.acquire()))
+
+    assert not limiter.slow_start
+    lowered = limiter.current_rate
+    assert lowered == pytest.approx(0.9 * 100, rel=0.03)
+    time.now += 10
+    assert limiter.current_rate == pytest.approx(lowered + 10 * 0.03 * lowered)
+
+
 def test_429s_paced_before_a_decrease_are_ignored() -> None:
     """Permits asked for before the pace dropped do not lower it again, even
     when they went out after the drop: no cascade from one burst of 429s."""
@@ -148,29 +200,49 @@ def test_rate_limit_must_be_positive() -> None:
         AdaptiveRateLimiter(0)
 
 
-def test_converges_on_an_unknown_server_limit() -> None:
-    """Against a 200/s server limit it is not told, it settles at >= 90% of it
-    with <= 5% of requests answered 429 (one minute, simulated)."""
-    time = SimulatedTime()
-    server = ServerBucket(time, rate=200)
+def run_against(server: ServerBucket, seconds: float) -> tuple[list[int], int, int]:
+    """Send back to back for ``seconds`` of simulated time through a fresh
+    limiter; return the requests accepted in each second, all 429s, all sent."""
+    time = server.time
     limiter = limiter_on(time)
-    accepted_late = throttled = sent = 0
+    accepted = [0] * int(seconds)
+    throttled = sent = 0
 
     async def run() -> None:
-        nonlocal accepted_late, throttled, sent
+        nonlocal throttled, sent
         start = time.now
-        while time.now - start < 60:
+        while time.now - start < seconds:
             ticket = await limiter.acquire()
             time.now += 0.0005  # each request costs a little time even unpaced
             sent += 1
             if server.admit():
                 limiter.on_success()
-                accepted_late += time.now - start >= 30
+                accepted[min(int(time.now - start), len(accepted) - 1)] += 1
             else:
                 throttled += 1
                 limiter.on_throttled(ticket)
 
     asyncio.run(run())
+    return accepted, throttled, sent
 
-    assert accepted_late / 30 >= 0.9 * 200
+
+def test_converges_on_an_unknown_server_limit() -> None:
+    """Against a 200/s server limit it is not told, it settles at >= 90% of it
+    with <= 5% of requests answered 429 (one minute, simulated)."""
+    accepted, throttled, sent = run_against(ServerBucket(SimulatedTime(), 200), 60)
+
+    assert sum(accepted[30:]) / 30 >= 0.9 * 200
+    assert throttled / sent <= 0.05
+
+
+def test_finds_the_limit_fast_when_the_first_answer_is_a_429() -> None:
+    """Against a 200/s limit whose bucket is empty at the start (the very first
+    request is refused), the accepted rate reaches >= 80% of the limit within
+    10 s and stays there."""
+    server = ServerBucket(SimulatedTime(), 200, empty=True)
+
+    accepted, throttled, sent = run_against(server, 30)
+
+    assert max(accepted[:10]) >= 0.8 * 200
+    assert min(accepted[10:]) >= 0.8 * 200
     assert throttled / sent <= 0.05

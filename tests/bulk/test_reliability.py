@@ -16,7 +16,13 @@ from typing import Any
 
 import pytest
 
-from kms_toolkit.bulk import Outcome, enable_versions, plan_remediation, results_frame
+from kms_toolkit.bulk import (
+    Outcome,
+    RetryPolicy,
+    enable_versions,
+    plan_remediation,
+    results_frame,
+)
 from kms_toolkit.client import AsyncKmsClient
 from kms_toolkit.emulator import EmulatorProcess, serve, spawn
 
@@ -35,9 +41,14 @@ def one_row_per_target(ledger: Path) -> bool:
     return bool(rows == (targets, targets))
 
 
+@pytest.mark.usefixtures("real_retry_waits")
 def test_faults_and_throttling_end_with_every_target_enabled(tmp_path: Path) -> None:
     """10% of calls fail (503, 504, dropped) under a 300/s limit: 2,000 targets all
-    end enabled, each with exactly one ledger row."""
+    end enabled, each with exactly one ledger row.
+
+    Retries really wait (short backoffs, the emulator's one-second Retry-After):
+    without the waits a throttled target spends its attempts on back-to-back
+    429s and the run is only usually complete."""
     with serve(
         dataset="synthetic", keys=800, versions_per_key=10, seed=5, fault_rate=0.1,
         rate_limit=300,
@@ -50,7 +61,10 @@ def test_faults_and_throttling_end_with_every_target_enabled(tmp_path: Path) -> 
                 emulator.credentials, endpoint=emulator.url
             ) as kms:
                 return await enable_versions(
-                    kms, targets, concurrency=32, max_attempts=12, precheck=False,
+                    kms, targets, concurrency=32, precheck=False,
+                    retry_policy=RetryPolicy(
+                        max_attempts=12, base_delay=0.05, max_delay=1.0
+                    ),
                     ledger_path=tmp_path / "run.sqlite",
                 )  # fmt: skip
 

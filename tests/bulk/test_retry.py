@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import random
+from pathlib import Path
 
 import pytest
 
-from kms_toolkit.bulk import RetryPolicy
+from kms_toolkit.bulk import RetryPolicy, enable_versions, results_frame
 from kms_toolkit.errors import (
     AuthenticationError,
     EndpointError,
@@ -19,6 +20,7 @@ from kms_toolkit.errors import (
     ThrottledError,
     TransportError,
 )
+from tests.bulk.conftest import FakeKms, RecordingSleep, disabled
 
 
 class Flaky:
@@ -118,6 +120,67 @@ def test_retry_after_is_a_floor_under_the_wait() -> None:
 
     assert policy.backoff(1, told) == 2.5
     assert policy.backoff(1, too_long) == 30
+
+
+@pytest.mark.usefixtures("real_retry_waits")
+async def test_each_retry_waits_its_backoff_and_the_retry_after() -> None:
+    """The policy really sleeps: the jittered backoffs, and a Retry-After over them."""
+    sleep = RecordingSleep()
+    policy = RetryPolicy(
+        max_attempts=5, base_delay=0.1, rng=random.Random(11), sleep=sleep
+    )
+    operation = Flaky(
+        EndpointError(status_code=503, error_code="500"),
+        ThrottledError(status_code=429, error_code="420", retry_after=2.5),
+        TransportError("connection reset"),
+    )
+
+    result, attempts = await policy.call(operation)
+
+    expected = random.Random(11)
+    first, _, third = (expected.uniform(0, ceiling) for ceiling in (0.1, 0.2, 0.4))
+    assert (result, attempts) == ("done", 4)
+    assert sleep.waits == [first, 2.5, third]
+
+
+@pytest.mark.usefixtures("real_retry_waits")
+async def test_a_run_waits_before_each_retry(ledger_path: Path) -> None:
+    """Through the engine, a throttled target waits its Retry-After before the
+    next attempt, and a final failure waits for nothing."""
+    sleep = RecordingSleep()
+    kms = FakeKms(
+        disabled(("key-a", 1), ("key-b", 1)),
+        failures={
+            ("key-a", 1): [
+                ThrottledError(status_code=429, error_code="420", retry_after=1.0)
+            ],
+            ("key-b", 1): [NotFoundError(status_code=404, error_code="300")],
+        },
+    )
+    policy = RetryPolicy(max_attempts=3, rng=random.Random(5), sleep=sleep)
+
+    await enable_versions(
+        kms,
+        [("key-a", 1), ("key-b", 1)],
+        precheck=False,
+        retry_policy=policy,
+        ledger_path=ledger_path,
+    )
+
+    frame = results_frame(ledger_path).set_index("key_tag")
+    assert sleep.waits == [1.0]
+    assert frame.loc["key-a", "attempts"] == 2
+    assert frame.loc["key-b", "outcome"] == "failed"
+
+
+async def test_stamina_test_mode_removes_the_waits() -> None:
+    """Under stamina.set_testing (this suite's default) nothing is slept."""
+    sleep = RecordingSleep()
+    policy = RetryPolicy(max_attempts=3, sleep=sleep)
+
+    await policy.call(Flaky(EndpointError(status_code=503, error_code="500")))
+
+    assert sleep.waits == []
 
 
 def test_max_attempts_must_be_positive() -> None:
