@@ -26,8 +26,10 @@ if TYPE_CHECKING:
     from kms_toolkit.bulk.engine import RunResult
 
 __all__ = [
+    "REQUEST_COLUMNS",
     "RESULT_COLUMNS",
     "ResultSource",
+    "dry_run_requests",
     "export_csv",
     "export_parquet",
     "results_frame",
@@ -53,6 +55,17 @@ RESULT_COLUMNS: Final[dict[str, tuple[str, str]]] = {
     "started_at": ("datetime64[ms, UTC]", "when work on the target started"),
     "finished_at": ("datetime64[ms, UTC]", "when its outcome was known"),
 }
+
+#: name -> dtype of every column of ``dry_run_requests``.
+REQUEST_COLUMNS: Final[dict[str, str]] = {
+    "method": "string",
+    "path": "string",
+    "purpose": "string",
+    "key_tag": "string",
+    "version": "Int64",
+}
+READ_PURPOSE: Final = "read the key's versions (precheck)"
+ENABLE_PURPOSE: Final = "enable"
 
 OUTCOME_CATEGORIES: Final = [outcome.value for outcome in Outcome]
 STATUS_CATEGORIES: Final = [status.value for status in KeyVersionStatus]
@@ -140,6 +153,37 @@ def summarize(frame: pd.DataFrame) -> pd.DataFrame:
         ["_rank", "targets"], ascending=[True, False], kind="stable"
     )
     return table.drop(columns="_rank").reset_index(drop=True)
+
+
+def dry_run_requests(frame: pd.DataFrame, *, precheck: bool) -> pd.DataFrame:
+    """The requests a real run of a dry run's targets sends, in sending order.
+
+    ``frame`` is the dry run's ``results_frame``: the message of each
+    ``dry_run`` row is the enable that target gets. With ``precheck`` (a
+    run's default) one read of each key's version list comes first, and a
+    version found ``ENABLE`` then gets no enable: the enables are the most a
+    run sends. Columns: ``REQUEST_COLUMNS`` (``version`` is NA for reads).
+
+    Example:
+        >>> dry = results_frame("kms-runs/dry-run.sqlite")  # doctest: +SKIP
+        >>> dry_run_requests(dry, precheck=True)[["method", "path"]]  # doctest: +SKIP
+    """
+    rows = frame[frame["outcome"] == Outcome.DRY_RUN.value]
+    enables = [
+        (*str(message).split(" ", 1), ENABLE_PURPOSE, key_tag, version)
+        for message, key_tag, version in zip(
+            rows["message"], rows["key_tag"], rows["version"], strict=True
+        )
+    ]
+    reads: dict[str, tuple[Any, ...]] = {}
+    if precheck:
+        for _, path, _, key_tag, _ in enables:
+            # .../keys/{tag}/versions/{n}/enable -> .../keys/{tag}/versions
+            reads.setdefault(
+                key_tag, ("GET", path.rsplit("/", 2)[0], READ_PURPOSE, key_tag, None)
+            )
+    table = pd.DataFrame([*reads.values(), *enables], columns=list(REQUEST_COLUMNS))
+    return table.astype(REQUEST_COLUMNS)
 
 
 def export_csv(source: ResultSource, path: str | Path) -> Path:

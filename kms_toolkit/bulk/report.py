@@ -1,9 +1,10 @@
 """A self-contained HTML report of a run, to read offline or hand on.
 
 One file, nothing fetched when it is opened: the CSS is inline and the charts
-are inline SVG drawn by matplotlib's Agg backend. It shows the failures first,
-then the summary by outcome and error, a chart of outcomes, the latency
-distribution and the run's parameters. URLs are shown without their scheme so
+are inline SVG drawn by matplotlib's Agg backend. It shows the failures first
+(for a dry run, the requests a real run would send), then the summary by
+outcome and error, a chart of outcomes, the latency distribution and the
+run's parameters. URLs are shown without their scheme so
 the file holds no link to anywhere; credentials never reach the ledger, so
 they cannot reach the report.
 """
@@ -19,7 +20,12 @@ from typing import TYPE_CHECKING, Any, Final
 
 import pandas as pd
 
-from kms_toolkit.bulk.frames import ledger_path_of, results_frame, summarize
+from kms_toolkit.bulk.frames import (
+    dry_run_requests,
+    ledger_path_of,
+    results_frame,
+    summarize,
+)
 from kms_toolkit.bulk.ledger import Ledger
 from kms_toolkit.bulk.outcomes import Outcome
 
@@ -100,6 +106,7 @@ def _render(
     sections = [
         f"<h1>KMS key version run {_text(run_id)}</h1>",
         _headline(frame),
+        _dry_run_section(frame, parameters),
         _problem_sections(frame),
         "<h2>Summary by outcome and error</h2>",
         _table(summarize(frame).assign(share=lambda t: (t["share"] * 100).round(1))),
@@ -122,13 +129,48 @@ def _render(
 def _headline(frame: pd.DataFrame) -> str:
     counts = frame["outcome"].value_counts()
     ok = int(counts.get(Outcome.ENABLED, 0) + counts.get(Outcome.ALREADY_ENABLED, 0))
-    problems = len(frame) - ok - int(counts.get(Outcome.DRY_RUN, 0))
+    dry = int(counts.get(Outcome.DRY_RUN, 0))
+    problems = len(frame) - ok - dry
     tone = "bad" if problems else "good"
     parts = ", ".join(f"{name}: {int(n)}" for name, n in counts.items() if n)
+    done = (
+        f"Dry run: nothing was sent; {dry} of {len(frame)} target(s) would be enabled"
+        if dry
+        else f"{ok} of {len(frame)} target(s) enabled or already enabled"
+    )
     return (
-        f'<p class="{tone}"><strong>{ok} of {len(frame)} target(s) enabled or '
-        f"already enabled; {problems} need attention.</strong></p>"
-        f"<p>{_text(parts)}</p>"
+        f'<p class="{tone}"><strong>{done}; {problems} need attention.'
+        f"</strong></p><p>{_text(parts)}</p>"
+    )
+
+
+def _dry_run_section(frame: pd.DataFrame, parameters: dict[str, Any]) -> str:
+    """For a dry run: every request a real run would send, in sending order."""
+    if not (frame["outcome"] == Outcome.DRY_RUN).any():
+        return ""
+    precheck = parameters.get("precheck")
+    requests = dry_run_requests(frame, precheck=bool(precheck))
+    if precheck is None:
+        note = (
+            "Enables only: whether a real run reads each key's versions first "
+            "is unknown (the report was made from a DataFrame)."
+        )
+    elif precheck:
+        note = (
+            "Each key's versions are read first; versions found ENABLE then "
+            "get no enable, so the enables are the most a real run sends."
+        )
+    else:
+        note = "No reads first (precheck off): every target gets its enable."
+    shown = requests[["method", "path", "purpose"]].head(TABLE_ROW_LIMIT)
+    if len(requests) > TABLE_ROW_LIMIT:
+        note += (
+            f" First {TABLE_ROW_LIMIT} of {len(requests)}; export the results to "
+            "CSV for every enable."
+        )
+    return (
+        f"<h2>Requests a real run would send ({len(requests)})</h2>"
+        f'<p class="note">{_text(note)}</p>{_table(shown)}'
     )
 
 

@@ -1,4 +1,4 @@
-"""What every ``kms-toolkit`` subcommand shares: connection options, exit statuses.
+"""What every ``kms-toolkit`` subcommand shares: options, exit statuses, errors.
 
 Secrets are never taken on the command line, where they would end up in the
 shell history and in ``ps``: credentials come from the environment or from
@@ -8,6 +8,7 @@ shell history and in ``ps``: credentials come from the environment or from
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from typing import Any, Final
 
@@ -30,6 +31,8 @@ __all__ = [
     "async_client_from_args",
     "client_from_args",
     "exit_status_for",
+    "positive_int",
+    "positive_rate",
     "report_error",
 ]
 
@@ -95,8 +98,42 @@ def exit_status_for(error: BaseException) -> int:
     return EXIT_FAILED
 
 
+def positive_int(text: str) -> int:
+    """An argparse type: an integer of 1 or more (``--concurrency``)."""
+    try:
+        value = int(text.strip(), 10)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(
+            f"must be an integer of 1 or more, not {text[:40]!r}"
+        )
+    return value
+
+
+def positive_rate(text: str) -> float:
+    """An argparse type: a positive, finite number (``--rate-limit``)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(
+            f"must be a positive, finite number of requests per second, "
+            f"not {text[:40]!r}"
+        )
+    return value
+
+
 def report_error(error: BaseException) -> int:
-    """Print ``error`` as one line on stderr and return its exit status."""
-    text = " ".join(str(error).split()) or type(error).__name__
-    print(f"kms-toolkit: error: {text}", file=sys.stderr)
+    """Print ``error`` on stderr and return its exit status.
+
+    A one-line message stays one line; a message that lists things (the bad
+    rows of a targets file) keeps one item per line, indented under the first.
+    """
+    lines = [" ".join(line.split()) for line in str(error).splitlines()]
+    lines = [line for line in lines if line] or [type(error).__name__]
+    print(f"kms-toolkit: error: {lines[0]}", file=sys.stderr)
+    for line in lines[1:]:
+        print(f"  {line}", file=sys.stderr)
     return exit_status_for(error)

@@ -3,14 +3,19 @@
 - ``plan`` lists the disabled versions of enabled keys and writes the ones to
   enable as a CSV that ``run`` accepts (edit it in between if you like);
 - ``run --targets FILE`` enables them, recording each outcome in a ledger;
+  with ``--dry-run`` it prints every request it would send, sends nothing and
+  needs no credentials;
 - ``resume LEDGER`` finishes a run that was stopped or killed;
 - ``report LEDGER --out FILE`` writes HTML, CSV or Parquet by extension.
 
-Exit status of ``run`` and ``resume``: 0 when every target ended enabled or
-already enabled (or, for a dry run, when every row was valid), 1 when some
-failed, were rejected or were not run, 2 for bad input (nothing was sent).
-The first Ctrl-C stops a run cleanly (requests in flight finish, the ledger
-keeps everything); a second one abandons the requests in flight.
+Exit status of ``run`` and ``resume`` (``RUN_EXIT_STATUSES``): 0 when every
+target ended enabled or already enabled (or, for a dry run, when every row
+was valid), 1 when some failed, were rejected or were not run, 2 for bad
+input or missing credentials (nothing was sent), 3 when NCP refused the
+credentials or a permission and the run stopped (resume it once fixed), 130
+when interrupted. The first Ctrl-C stops a run cleanly (requests in flight
+finish, the ledger keeps everything); a second one abandons the requests in
+flight.
 """
 
 from __future__ import annotations
@@ -39,20 +44,43 @@ from kms_toolkit.bulk import (
     summarize,
     write_report,
 )
-from kms_toolkit.bulk.frames import results_frame
+from kms_toolkit.bulk.frames import dry_run_requests, results_frame
+from kms_toolkit.bulk.targets import MESSAGE_ROW_LIMIT, TargetSet
 from kms_toolkit.cli._common import (
+    CREDENTIALS_HELP,
+    EXIT_AUTH,
+    EXIT_BAD_INPUT,
     EXIT_FAILED,
     EXIT_OK,
     add_connection_arguments,
     async_client_from_args,
+    positive_int,
+    positive_rate,
     report_error,
 )
-from kms_toolkit.errors import InvalidInputError, KmsToolkitError
+from kms_toolkit.client import AsyncKmsClient, resolve_base_url
+from kms_toolkit.errors import CredentialsError, InvalidInputError, KmsToolkitError
+from kms_toolkit.models import KeyVersionChange, KeyVersionList
 
-__all__ = ["as_text_table", "exit_status_of", "register"]
+__all__ = [
+    "DRY_RUN_SHOWN",
+    "EXIT_INTERRUPTED",
+    "RUN_EXIT_STATUSES",
+    "as_text_table",
+    "exit_status_of",
+    "register",
+]
 
 EXIT_INTERRUPTED: Final = 130
 REPORT_SUFFIXES: Final = (".html", ".csv", ".parquet")
+#: How many of a dry run's requests ``run --dry-run`` prints before a count.
+DRY_RUN_SHOWN: Final = 50
+RUN_EXIT_STATUSES: Final = (
+    "exit status: 0 every target enabled or already enabled; 1 some failed, "
+    "were rejected or were not run; 2 bad input or missing credentials "
+    "(nothing was sent); 3 NCP refused the credentials or a permission and "
+    "the run stopped (fix it, then resume); 130 interrupted"
+)
 
 
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
@@ -91,14 +119,14 @@ def _register_plan(subparsers: argparse._SubParsersAction[Any]) -> None:
     )
     parser.add_argument(
         "--concurrency",
-        type=int,
+        type=positive_int,
         default=16,
         metavar="N",
         help="reads in flight at most (default: 16)",
     )
     parser.add_argument(
         "--rate-limit",
-        type=float,
+        type=positive_rate,
         metavar="RPS",
         help="requests per second to start from and never exceed",
     )
@@ -117,8 +145,10 @@ def _register_run(subparsers: argparse._SubParsersAction[Any]) -> None:
         "run",
         help="enable the key versions listed in a targets CSV",
         description="Enable every key_tag,version of a CSV under an adaptive "
-        "rate limit, recording each outcome in a SQLite ledger.",
-        epilog="exit status: 0 all enabled, 1 some failed, 2 bad input",
+        "rate limit, recording each outcome in a SQLite ledger. When the CSV "
+        "has an action column (plan --all), only its 'enable' rows are targets. "
+        f"{CREDENTIALS_HELP} A --dry-run needs none.",
+        epilog=RUN_EXIT_STATUSES,
     )
     parser.add_argument(
         "--targets",
@@ -127,7 +157,11 @@ def _register_run(subparsers: argparse._SubParsersAction[Any]) -> None:
         metavar="FILE",
         help="CSV with key_tag and version columns, e.g. written by 'plan'",
     )
-    parser.add_argument("--dry-run", action="store_true", help="send nothing")
+    parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print every request a run would send; send nothing, read no credentials",
+    )
     parser.add_argument(
         "--skip-invalid",
         action="store_true",
@@ -153,7 +187,8 @@ def _register_resume(subparsers: argparse._SubParsersAction[Any]) -> None:
     parser = subparsers.add_parser(
         "resume",
         help="finish a stopped or killed run from its ledger",
-        epilog="exit status: 0 all enabled, 1 some failed, 2 bad input",
+        description=f"Finish a run from its ledger. {CREDENTIALS_HELP}",
+        epilog=RUN_EXIT_STATUSES,
     )
     parser.add_argument("ledger", type=Path, metavar="LEDGER")
     parser.add_argument(
@@ -186,20 +221,20 @@ def _add_run_options(
     )
     parser.add_argument(
         "--concurrency",
-        type=int,
+        type=positive_int,
         default=None if defaults_from_ledger else 32,
         metavar="N",
         help=f"requests in flight at most{default_note}",
     )
     parser.add_argument(
         "--rate-limit",
-        type=float,
+        type=positive_rate,
         metavar="RPS",
         help=f"requests per second to start from and never exceed{default_note}",
     )
     parser.add_argument(
         "--max-attempts",
-        type=int,
+        type=positive_int,
         default=None if defaults_from_ledger else 5,
         metavar="N",
         help=f"tries per target for retryable failures{default_note}",
@@ -215,6 +250,7 @@ def _add_run_options(
 
 def run_plan(args: argparse.Namespace) -> int:
     """Plan, write the targets CSV, print what was found."""
+    _quiet_retry_logs()
 
     async def plan() -> int:
         async with async_client_from_args(args) as client:
@@ -241,7 +277,11 @@ def run_run(args: argparse.Namespace) -> int:
     async def run(stop: asyncio.Event) -> RunResult:
         # Bad rows are bad input whatever the credentials: read them first.
         targets = load_targets(args.targets, skip_invalid=args.skip_invalid)
-        async with async_client_from_args(args, **_pool_size(args)) as client:
+        _require_targets(targets)
+        _print_targets(targets)
+        if args.dry_run:
+            print("dry run: no credentials are read and nothing is sent")
+        async with _client_for(args) as client:
             return await enable_versions(
                 client,
                 targets,
@@ -301,9 +341,14 @@ def run_report(args: argparse.Namespace) -> int:
 
 
 def exit_status_of(result: RunResult) -> int:
-    """0 when every target ended enabled (a clean dry run counts), else 1."""
+    """0 when every target ended enabled (a clean dry run counts), else 1 or 3.
+
+    3 when NCP refused the credentials or a permission and the run stopped.
+    """
     # NOTE: rejected rows (--skip-invalid) make it 1 too: they did not end
     # enabled, and a pipeline should notice.
+    if getattr(result, "fatal_error", None) is not None:
+        return EXIT_AUTH
     if result.dry_run:
         unfinished = result.total - result.counts.get(Outcome.DRY_RUN, 0)
         return EXIT_OK if unfinished == 0 else EXIT_FAILED
@@ -317,6 +362,15 @@ def _run_and_report(
     _quiet_retry_logs()
     try:
         result = asyncio.run(_with_interrupts(work))
+    except CredentialsError as error:
+        # Configuration is input: nothing was sent, as with a bad targets file.
+        report_error(
+            CredentialsError(
+                f"{error}; a real run needs them (a --dry-run does not); "
+                "nothing was sent"
+            )
+        )
+        return EXIT_BAD_INPUT
     except KmsToolkitError as error:
         return report_error(error)
     except (KeyboardInterrupt, asyncio.CancelledError):
@@ -372,6 +426,36 @@ def _pool_size(args: argparse.Namespace) -> dict[str, int]:
     return {}
 
 
+def _client_for(args: argparse.Namespace) -> AsyncKmsClient | _SendsNothing:
+    """The signing client, or for a dry run one that holds no credentials."""
+    if args.dry_run:
+        return _SendsNothing(resolve_base_url(args.site, args.endpoint))
+    return async_client_from_args(args, **_pool_size(args))
+
+
+class _SendsNothing:
+    """A dry run's client: it knows the endpoint and cannot send anything.
+
+    A dry run only records the request each target would get, so it needs no
+    credentials; this stand-in makes sure none are looked for.
+    """
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url
+
+    async def enable_key_version(self, key_tag: str, version: int) -> KeyVersionChange:
+        raise RuntimeError("a dry run sends nothing")
+
+    async def list_key_versions(self, key_tag: str) -> KeyVersionList:
+        raise RuntimeError("a dry run sends nothing")
+
+    async def __aenter__(self) -> _SendsNothing:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        return None
+
+
 def _print_plan(to_enable: pd.DataFrame, skipped: pd.DataFrame, out: Path) -> None:
     keys = to_enable["key_tag"].nunique()
     print(f"{len(to_enable)} version(s) of {keys} key(s) to enable; wrote {out}")
@@ -381,16 +465,91 @@ def _print_plan(to_enable: pd.DataFrame, skipped: pd.DataFrame, out: Path) -> No
             print(f"  skipped {count}: {reason}")
 
 
+def _require_targets(targets: TargetSet) -> None:
+    """A file without a single row to enable is bad input, not an empty run."""
+    if targets.targets or targets.rejected:
+        return
+    why = "it has no data rows"
+    if targets.left_out:
+        why = f"all {targets.left_out_count} row(s) have an action other than enable"
+    raise InvalidInputError(f"no targets in {targets.source}: {why}; nothing was sent")
+
+
+def _print_targets(targets: TargetSet) -> None:
+    """What the targets file held: targets, rows left out, duplicates, bad rows."""
+    print(f"targets: {len(targets)} from {targets.source}")
+    if targets.left_out:
+        print(f"  left out {targets.left_out_count} row(s) whose action is not enable:")
+        for why, count in targets.left_out:
+            print(f"    {count} {why}")
+    if targets.duplicates:
+        print(f"  collapsed {targets.duplicates} duplicate row(s)")
+    if targets.rejected:
+        rejected = targets.rejected
+        print(
+            f"  rejected {len(rejected)} invalid row(s); they are recorded, not sent:"
+        )
+        for item in rejected[:MESSAGE_ROW_LIMIT]:
+            print(f"    {targets.row_kind} {item.row}: {item.reason}")
+        if len(rejected) > MESSAGE_ROW_LIMIT:
+            print(f"    ... and {len(rejected) - MESSAGE_ROW_LIMIT} more")
+
+
 def _print_result(result: RunResult) -> None:
     kind = "dry run" if result.dry_run else "run"
     state = "stopped" if result.cancelled else "finished"
     print(f"{kind} {result.run_id} {state} in {result.elapsed_seconds:.1f} s")
-    table = summarize(result.frame())
+    frame = result.frame()
+    table = summarize(frame)
     table["share"] = (table["share"] * 100).round(1).astype(str) + " %"
-    print(as_text_table(table))
+    print(as_text_table(table) if len(table) else "no targets")
+    if result.dry_run:
+        precheck = bool(result.parameters.get("precheck"))
+        _print_dry_run_requests(frame, precheck=precheck, ledger=result.ledger_path)
     print(f"ledger: {result.ledger_path}")
-    if result.cancelled and not result.dry_run:
+    fatal = getattr(result, "fatal_error", None)
+    if fatal is not None:
+        _print_fatal(fatal, result)
+    elif result.cancelled and not result.dry_run:
         print(f"finish it with: kms-toolkit resume {result.ledger_path}")
+
+
+def _print_dry_run_requests(
+    frame: pd.DataFrame, *, precheck: bool, ledger: Path
+) -> None:
+    """Every request a real run would send, one per line, the rest counted."""
+    requests = dry_run_requests(frame, precheck=precheck)
+    reads = int(requests["version"].isna().sum())
+    enables = len(requests) - reads
+    if precheck:
+        print(
+            f"a real run would send {len(requests)} request(s): {reads} read(s) "
+            f"of a key's versions, then at most {enables} enable(s) (none for "
+            "versions the reads find ENABLE):"
+        )
+    else:
+        print(f"a real run would send {enables} enable(s) (precheck off):")
+    for method, path in (
+        requests[["method", "path"]].head(DRY_RUN_SHOWN).itertuples(index=False)
+    ):
+        print(f"  {method} {path}")
+    if len(requests) > DRY_RUN_SHOWN:
+        print(
+            f"  ... and {len(requests) - DRY_RUN_SHOWN} more (every enable is in "
+            f"the message column of: kms-toolkit report {ledger} --out FILE.csv)"
+        )
+
+
+def _print_fatal(error: BaseException, result: RunResult) -> None:
+    """Why the run stopped early, what was left unsent, how to finish it."""
+    not_sent = result.counts.get(Outcome.NOT_RUN, 0)
+    report_error(KmsToolkitError(f"the run stopped: {error}"))
+    print(
+        f"  {not_sent} target(s) were not sent. Fix the credentials or the "
+        "permission, then finish the run with:\n"
+        f"  kms-toolkit resume {result.ledger_path}",
+        file=sys.stderr,
+    )
 
 
 def as_text_table(frame: pd.DataFrame) -> str:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pytest
 
@@ -106,3 +108,35 @@ async def test_bad_filters_are_refused_before_any_request(
     with pytest.raises(InvalidInputError, match="concurrency must be 1 or more"):
         await plan_remediation(kms, concurrency=0)
     assert emulator.counters.requests() == 0
+
+
+@pytest.mark.parametrize("rate_limit", [-1, 0, 0.0, math.nan, math.inf, True, "5"])
+async def test_bad_rate_limits_are_refused_before_any_request(
+    kms: AsyncKmsClient, emulator: RunningEmulator, rate_limit: object
+) -> None:
+    """A pace that is not a positive, finite number is bad input, not a crash."""
+    with pytest.raises(
+        InvalidInputError, match="rate_limit must be a positive, finite"
+    ):
+        await plan_remediation(kms, rate_limit=rate_limit)  # type: ignore[arg-type]
+
+    assert emulator.counters.requests() == 0
+
+
+async def test_the_whole_plan_loads_as_its_enable_rows(
+    kms: AsyncKmsClient, tmp_path: Path
+) -> None:
+    """plan.frame and its CSV give to_enable's targets; the skips are counted."""
+    plan = await plan_remediation(kms)
+    path = tmp_path / "plan.csv"
+    plan.frame.to_csv(path, index=False)
+    wanted = load_targets(plan.to_enable).targets
+    reasons = plan.skipped["reason"].value_counts()
+
+    for source in (plan.frame, path):
+        targets = load_targets(source)
+        assert targets.targets == wanted
+        assert targets.rejected == ()
+        assert dict(targets.left_out) == {
+            f"skip: {reason}": count for reason, count in reasons.items()
+        }
