@@ -143,18 +143,30 @@ def _handler_for(fake: FakeNcp) -> type[BaseHTTPRequestHandler]:
     return FakeNcpHandler
 
 
-@pytest.fixture
-def fake_ncp() -> Iterator[FakeNcp]:
-    """A signature-checking NCP stand-in on 127.0.0.1, stopped after the test."""
-    fake = FakeNcp(base_url="")
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(fake))
+@contextlib.contextmanager
+def serving_on_loopback(
+    handler: type[BaseHTTPRequestHandler],
+) -> Iterator[str]:
+    """Serve ``handler`` on 127.0.0.1 in a thread; yield its ``/kms/v1`` base URL.
+
+    The server is shut down when the block ends, also when a test fails.
+    """
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     server.daemon_threads = True
-    fake.base_url = f"http://127.0.0.1:{server.server_port}/kms/v1"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield fake
+        yield f"http://127.0.0.1:{server.server_port}/kms/v1"
     finally:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+@pytest.fixture
+def fake_ncp() -> Iterator[FakeNcp]:
+    """A signature-checking NCP stand-in on 127.0.0.1, stopped after the test."""
+    fake = FakeNcp(base_url="")
+    with serving_on_loopback(_handler_for(fake)) as base_url:
+        fake.base_url = base_url
+        yield fake

@@ -6,10 +6,9 @@ import base64
 import hashlib
 import hmac
 import json
-import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import httpx
@@ -27,7 +26,13 @@ from kms_toolkit.auth import (
 from kms_toolkit.client import AsyncKmsClient, KmsClient
 from kms_toolkit.credentials import Credentials
 from kms_toolkit.errors import ApiError
-from tests.conftest import ACCESS_KEY, CANARY_SECRET, FROZEN_TIME, expected_signature
+from tests.conftest import (
+    ACCESS_KEY,
+    CANARY_SECRET,
+    FROZEN_TIME,
+    expected_signature,
+    serving_on_loopback,
+)
 
 # NCP's own sample request (see the API facts): the one known answer there is.
 KNOWN_TARGET = "/photos/puppy.jpg?query1=&query2"
@@ -396,17 +401,9 @@ def _redirecting_handler(server: RedirectingServer) -> type[BaseHTTPRequestHandl
 def redirecting_server() -> Iterator[RedirectingServer]:
     """A ``RedirectingServer`` on 127.0.0.1, stopped after the test."""
     server = RedirectingServer(base_url="")
-    http = ThreadingHTTPServer(("127.0.0.1", 0), _redirecting_handler(server))
-    http.daemon_threads = True
-    server.base_url = f"http://127.0.0.1:{http.server_port}/kms/v1"
-    thread = threading.Thread(target=http.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving_on_loopback(_redirecting_handler(server)) as base_url:
+        server.base_url = base_url
         yield server
-    finally:
-        http.shutdown()
-        http.server_close()
-        thread.join(timeout=5)
 
 
 async def test_async_facade_over_aiohttp_signs_each_redirect_hop(
