@@ -33,9 +33,12 @@ bodies or credentials.
 
 from __future__ import annotations
 
+import datetime
+import email.utils
 import json
 import math
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
 __all__ = [
@@ -250,18 +253,52 @@ _BY_STATUS: dict[int, type[ApiError]] = {
 }
 
 
-def parse_retry_after(value: str | None) -> float | None:
-    """Seconds from a ``Retry-After`` header given in seconds, or None."""
+def parse_retry_after(
+    value: str | None,
+    *,
+    date: str | None = None,
+    now: Callable[[], float] = time.time,
+) -> float | None:
+    """Seconds from a ``Retry-After`` header, or None when it says nothing usable.
+
+    The header is either a number of seconds or an HTTP-date. A date is
+    measured from the answer's own ``Date`` header when there is one, so a
+    skewed local clock does not stretch or shorten the wait; else from
+    ``now()``.
+    """
     if value is None:
         return None
+    seconds: float | None
     try:
         seconds = float(value)
     except ValueError:
-        # XXX: the HTTP-date form is not read (NCP is not known to send it);
-        # see test_retry_after_is_none_when_absent_or_not_seconds.
+        seconds = _seconds_until(value, date, now)
+    if seconds is None:
         return None
     # "inf" and "nan" parse as floats but would stall a run forever.
     return max(seconds, 0.0) if math.isfinite(seconds) else None
+
+
+def _seconds_until(
+    http_date: str, date: str | None, now: Callable[[], float]
+) -> float | None:
+    """Seconds from the answer's ``Date`` (or ``now()``) to ``http_date``."""
+    until = _epoch_seconds(http_date)
+    if until is None:
+        return None
+    since = _epoch_seconds(date) if date is not None else None
+    return until - (since if since is not None else now())
+
+
+def _epoch_seconds(http_date: str) -> float | None:
+    """An HTTP-date as seconds since the epoch, or None if it is not one."""
+    try:
+        parsed = email.utils.parsedate_to_datetime(http_date)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if parsed.tzinfo is None:  # RFC 9110 dates are GMT; "-0000" parses naive
+        parsed = parsed.replace(tzinfo=datetime.UTC)
+    return parsed.timestamp()
 
 
 def _gateway_error_fields(body: bytes) -> tuple[str | None, str]:
@@ -304,7 +341,10 @@ def api_error_from_response(
     }
     if error_class is ThrottledError:
         return ThrottledError(
-            retry_after=parse_retry_after(headers.get("retry-after")), **common
+            retry_after=parse_retry_after(
+                headers.get("retry-after"), date=headers.get("date")
+            ),
+            **common,
         )
     if error_class is AuthenticationError:
         return AuthenticationError(clock_skew_seconds=clock_skew_seconds, **common)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 
 import pytest
@@ -25,6 +26,7 @@ from kms_toolkit.errors import (
     ThrottledError,
     TransportError,
     api_error_from_response,
+    parse_retry_after,
 )
 
 # (HTTP status, errorCode, message, class, retryable): the gateway's table.
@@ -104,10 +106,10 @@ def test_throttled_error_carries_retry_after_seconds() -> None:
 
 
 @pytest.mark.parametrize(
-    "value", [None, "Wed, 21 Oct 2026 07:28:00 GMT", "soon", "inf", "nan"]
+    "value", [None, "soon", "Wed, 32 Oct 2026 07:28:00 GMT", "inf", "nan"]
 )
-def test_retry_after_is_none_when_absent_or_not_seconds(value: str | None) -> None:
-    """Without a Retry-After in seconds, retry_after is None."""
+def test_retry_after_is_none_when_absent_or_unreadable(value: str | None) -> None:
+    """Without a Retry-After in seconds or as an HTTP-date, retry_after is None."""
     headers = {} if value is None else {"retry-after": value}
 
     error = error_for(429, gateway_body("420"), headers=headers)
@@ -245,3 +247,27 @@ def test_module_docstring_draws_every_error_class_under_its_parent() -> None:
         error_class.__name__: error_class.__bases__[0].__name__
         for error_class in classes
     }
+
+
+def test_retry_after_date_counts_from_the_answers_date() -> None:
+    """An HTTP-date Retry-After is measured from the answer's own Date header."""
+    headers = {
+        "retry-after": "Wed, 21 Oct 2026 07:28:30 GMT",
+        "date": "Wed, 21 Oct 2026 07:28:00 GMT",
+    }
+
+    error = error_for(429, gateway_body("410"), headers=headers)
+
+    assert isinstance(error, ThrottledError)
+    assert error.retry_after == 30.0
+
+
+def test_retry_after_date_without_a_date_header_counts_from_now() -> None:
+    """Without a Date header the local clock is the reference; past dates wait 0."""
+    at = datetime.datetime(2026, 10, 21, 7, 28, 0, tzinfo=datetime.UTC).timestamp()
+
+    ahead = parse_retry_after("Wed, 21 Oct 2026 07:28:12 GMT", now=lambda: at)
+    behind = parse_retry_after("Wed, 21 Oct 2026 07:27:00 GMT", now=lambda: at)
+
+    assert ahead == 12.0
+    assert behind == 0.0
