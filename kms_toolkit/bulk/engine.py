@@ -20,9 +20,10 @@ succeeded at the server just before the process died are found.
 
 Credentials that fail (401/200) or lack a permission (401/210, 403/230) fail
 every request alike, so the first such answer stops the run: nothing more is
-sent, the target whose enable met it is recorded ``failed``, the rest stay
-``not_run`` (other requests already in flight that meet the same answer are
-left unrecorded too), and ``RunResult.fatal_error`` holds the error. Once
+sent; if an enable met it, that target is recorded ``failed`` (if a
+pre-read did, none is); the rest stay ``not_run`` (other requests already in
+flight that meet the same answer are left unrecorded too); and
+``RunResult.fatal_error`` holds the error. Once
 the credentials are fixed, ``resume_run`` finishes the job.
 """
 

@@ -391,8 +391,8 @@ def _exists_message(path: Path) -> str:
             else (f"{message}; choose another path")
         )
     return (
-        f"ledger {path} already exists; resume it with resume_run, or choose "
-        "another path"
+        f"ledger {path} already exists; resume it with `kms-toolkit resume "
+        f"{path}` (or resume_run), or choose another path"
     )
 
 

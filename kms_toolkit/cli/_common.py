@@ -1,8 +1,9 @@
 """What every ``kms-toolkit`` subcommand shares: options, exit statuses, errors.
 
-Secrets are never taken on the command line, where they would end up in the
-shell history and in ``ps``: credentials come from the environment or from
-``~/.ncloud/configure`` (see ``kms_toolkit.credentials``).
+No command that calls NCP takes a secret on the command line, where it would
+end up in the shell history and in ``ps``: credentials come from the
+environment or from ``~/.ncloud/configure`` (see ``kms_toolkit.credentials``).
+Only ``emulator --secret-key`` takes one: the emulator's own throwaway key.
 """
 
 from __future__ import annotations
@@ -66,7 +67,8 @@ def add_connection_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--profile",
         metavar="NAME",
-        help="profile of ~/.ncloud/configure to read the credentials from",
+        help="read the credentials from this profile of ~/.ncloud/configure "
+        "only (the environment is not consulted)",
     )
 
 

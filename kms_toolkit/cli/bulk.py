@@ -11,11 +11,13 @@
 Exit status of ``run`` and ``resume`` (``RUN_EXIT_STATUSES``): 0 when every
 target ended enabled or already enabled (or, for a dry run, when every row
 was valid), 1 when some failed, were rejected or were not run, 2 for bad
-input or missing credentials (nothing was sent), 3 when NCP refused the
-credentials or a permission and the run stopped (resume it once fixed), 130
-when interrupted. The first Ctrl-C stops a run cleanly (requests in flight
-finish, the ledger keeps everything); a second one abandons the requests in
-flight.
+input or options (nothing was sent), 3 when the credentials need fixing:
+missing or invalid (nothing was sent), or NCP refused them or a permission
+and the run stopped (resume it once fixed). ``enable`` and ``plan`` use the
+same codes: 3 is always "fix the credentials", 2 always bad input or options.
+The first Ctrl-C stops a run cleanly (requests in flight finish, the ledger
+keeps everything) and the status follows the outcome; only a second one
+abandons the requests in flight and exits 130.
 """
 
 from __future__ import annotations
@@ -49,7 +51,6 @@ from kms_toolkit.bulk.targets import MESSAGE_ROW_LIMIT, TargetSet
 from kms_toolkit.cli._common import (
     CREDENTIALS_HELP,
     EXIT_AUTH,
-    EXIT_BAD_INPUT,
     EXIT_FAILED,
     EXIT_OK,
     add_connection_arguments,
@@ -65,6 +66,8 @@ from kms_toolkit.models import KeyVersionChange, KeyVersionList
 __all__ = [
     "DRY_RUN_SHOWN",
     "EXIT_INTERRUPTED",
+    "PLAN_EXIT_STATUSES",
+    "REPORT_EXIT_STATUSES",
     "RUN_EXIT_STATUSES",
     "as_text_table",
     "exit_status_of",
@@ -77,10 +80,26 @@ REPORT_SUFFIXES: Final = (".html", ".csv", ".parquet")
 DRY_RUN_SHOWN: Final = 50
 RUN_EXIT_STATUSES: Final = (
     "exit status: 0 every target enabled or already enabled; 1 some failed, "
-    "were rejected or were not run; 2 bad input or missing credentials "
-    "(nothing was sent); 3 NCP refused the credentials or a permission and "
-    "the run stopped (fix it, then resume); 130 interrupted"
+    "were rejected or were not run; 2 bad input or options (nothing was "
+    "sent); 3 credentials missing or invalid (nothing was sent), or NCP "
+    "refused them or a permission and the run stopped (fix them, then "
+    "resume). The first Ctrl-C stops the run cleanly and the status follows "
+    "the outcome (1 when targets were left not run); a second Ctrl-C abandons "
+    "the requests in flight and exits 130."
 )
+PLAN_EXIT_STATUSES: Final = (
+    "exit status: 0 plan written; 1 the keys could not be read (e.g. the "
+    "endpoint cannot be reached); 2 bad input or options; 3 credentials "
+    "missing or invalid, or NCP refused them or a permission"
+)
+REPORT_EXIT_STATUSES: Final = (
+    "exit status: 0 written; 2 an --out extension other than .html, .csv or "
+    ".parquet, or LEDGER missing or not a run ledger"
+)
+#: What no --rate-limit means for plan and run (AdaptiveRateLimiter's default).
+UNPACED_NOTE: Final = " (default: unpaced until the first 429, then adaptive)"
+#: What the LEDGER argument of ``resume`` and ``report`` is.
+LEDGER_HELP: Final = "the run's SQLite ledger (run --ledger, or kms-runs/RUN_ID.sqlite)"
 
 
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
@@ -96,7 +115,9 @@ def _register_plan(subparsers: argparse._SubParsersAction[Any]) -> None:
         "plan",
         help="find the disabled versions of enabled keys",
         description="Read every key (or the named ones) and its versions, and "
-        "write the disabled versions of enabled keys as a targets CSV.",
+        "write the disabled versions of enabled keys as a targets CSV. Nothing "
+        f"is changed. {CREDENTIALS_HELP}",
+        epilog=PLAN_EXIT_STATUSES,
     )
     parser.add_argument(
         "--key-tag",
@@ -128,7 +149,7 @@ def _register_plan(subparsers: argparse._SubParsersAction[Any]) -> None:
         "--rate-limit",
         type=positive_rate,
         metavar="RPS",
-        help="requests per second to start from and never exceed",
+        help=f"requests per second to start from and never exceed{UNPACED_NOTE}",
     )
     parser.add_argument(
         "--out", type=Path, required=True, metavar="FILE", help="targets CSV to write"
@@ -190,7 +211,7 @@ def _register_resume(subparsers: argparse._SubParsersAction[Any]) -> None:
         description=f"Finish a run from its ledger. {CREDENTIALS_HELP}",
         epilog=RUN_EXIT_STATUSES,
     )
-    parser.add_argument("ledger", type=Path, metavar="LEDGER")
+    parser.add_argument("ledger", type=Path, metavar="LEDGER", help=LEDGER_HELP)
     parser.add_argument(
         "--retry-failed", action="store_true", help="send failed targets again too"
     )
@@ -200,9 +221,14 @@ def _register_resume(subparsers: argparse._SubParsersAction[Any]) -> None:
 
 def _register_report(subparsers: argparse._SubParsersAction[Any]) -> None:
     parser = subparsers.add_parser(
-        "report", help="write a run's results as HTML, CSV or Parquet"
+        "report",
+        help="write a run's results as HTML, CSV or Parquet",
+        description="Write the results recorded in a run's ledger: a "
+        "self-contained HTML report, or one row per target as CSV or Parquet. "
+        "Reads the ledger only: sends nothing and needs no credentials.",
+        epilog=REPORT_EXIT_STATUSES,
     )
-    parser.add_argument("ledger", type=Path, metavar="LEDGER")
+    parser.add_argument("ledger", type=Path, metavar="LEDGER", help=LEDGER_HELP)
     parser.add_argument(
         "--out",
         type=Path,
@@ -216,9 +242,9 @@ def _register_report(subparsers: argparse._SubParsersAction[Any]) -> None:
 def _add_run_options(
     parser: argparse.ArgumentParser, *, defaults_from_ledger: bool = False
 ) -> None:
-    default_note = (
-        " (default: as recorded in the ledger)" if defaults_from_ledger else ""
-    )
+    from_ledger = " (default: as recorded in the ledger)"
+    default_note = from_ledger if defaults_from_ledger else " (default: %(default)s)"
+    unpaced = from_ledger if defaults_from_ledger else UNPACED_NOTE
     parser.add_argument(
         "--concurrency",
         type=positive_int,
@@ -230,7 +256,7 @@ def _add_run_options(
         "--rate-limit",
         type=positive_rate,
         metavar="RPS",
-        help=f"requests per second to start from and never exceed{default_note}",
+        help=f"requests per second to start from and never exceed{unpaced}",
     )
     parser.add_argument(
         "--max-attempts",
@@ -363,14 +389,14 @@ def _run_and_report(
     try:
         result = asyncio.run(_with_interrupts(work))
     except CredentialsError as error:
-        # Configuration is input: nothing was sent, as with a bad targets file.
+        # Exit 3, as for credentials NCP refuses: either way, fix them.
         report_error(
             CredentialsError(
                 f"{error}; a real run needs them (a --dry-run does not); "
                 "nothing was sent"
             )
         )
-        return EXIT_BAD_INPUT
+        return EXIT_AUTH
     except KmsToolkitError as error:
         return report_error(error)
     except (KeyboardInterrupt, asyncio.CancelledError):

@@ -75,7 +75,10 @@ def add_injection_arguments(parser: argparse.ArgumentParser) -> None:
         "--latency-ms", type=float, default=0.0, help="added to every answer"
     )
     parser.add_argument(
-        "--jitter-ms", type=float, default=0.0, help="random spread around it"
+        "--jitter-ms",
+        type=float,
+        default=0.0,
+        help="a uniform draw from 0 to this (seeded), added on top of --latency-ms",
     )
     parser.add_argument(
         "--rate-limit", type=float, default=None, help="requests per second (429/420)"

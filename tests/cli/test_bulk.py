@@ -337,13 +337,13 @@ def test_skip_invalid_does_not_turn_skip_rows_into_targets(
 # Exit statuses.
 
 
-def test_a_real_run_without_credentials_exits_2_and_sends_nothing(
+def test_a_real_run_without_credentials_exits_3_and_sends_nothing(
     emulator: RunningEmulator,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    """Missing credentials are configuration, i.e. input: exit 2, no ledger."""
+    """Missing credentials exit 3, as refused ones do; no request, no ledger."""
     path = targets_csv(tmp_path, [("key-a", 1)])
     ledger = tmp_path / "l.sqlite"
     without_credentials(monkeypatch, tmp_path)
@@ -352,7 +352,7 @@ def test_a_real_run_without_credentials_exits_2_and_sends_nothing(
                    "--endpoint", emulator.url])  # fmt: skip
 
     err = capsys.readouterr().err
-    assert status == 2
+    assert status == 3
     assert err.startswith("kms-toolkit: error: no usable NCP credentials: ")
     assert err.rstrip().endswith(
         "; a real run needs them (a --dry-run does not); nothing was sent"
@@ -361,10 +361,32 @@ def test_a_real_run_without_credentials_exits_2_and_sends_nothing(
     assert not ledger.exists()
 
 
-def test_resume_without_credentials_exits_2(
+def test_a_real_run_with_a_malformed_secret_exits_3_and_sends_nothing(
+    emulator: RunningEmulator,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A secret that cannot be a key (a space in it) exits 3; no request, no ledger."""
+    path = targets_csv(tmp_path, [("key-a", 1)])
+    ledger = tmp_path / "l.sqlite"
+    monkeypatch.setenv("NCLOUD_SECRET_ACCESS_KEY", "not a secret")
+
+    status = main(["run", "--targets", str(path), "--ledger", str(ledger),
+                   "--endpoint", emulator.url])  # fmt: skip
+
+    err = capsys.readouterr().err
+    assert status == 3
+    assert "NCLOUD_SECRET_ACCESS_KEY has a space" in err
+    assert err.rstrip().endswith("nothing was sent")
+    assert emulator.counters.requests() == 0
+    assert not ledger.exists()
+
+
+def test_resume_without_credentials_exits_3(
     emulator: RunningEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """resume needs credentials as run does; without them: exit 2, nothing sent."""
+    """resume needs credentials as run does; without them: exit 3, nothing sent."""
     ledger = tmp_path / "l.sqlite"
     tag, version = emulator.state.disabled_versions(enabled_keys_only=True)[0]
     main(["run", "--targets", str(targets_csv(tmp_path, [(tag, version)])),
@@ -372,7 +394,7 @@ def test_resume_without_credentials_exits_2(
     before = emulator.counters.requests()
     without_credentials(monkeypatch, tmp_path)
 
-    assert main(["resume", str(ledger), "--endpoint", emulator.url]) == 2
+    assert main(["resume", str(ledger), "--endpoint", emulator.url]) == 3
     assert emulator.counters.requests() == before
 
 
@@ -453,6 +475,38 @@ def test_run_help_documents_every_exit_status(
             main([command, "--help"])
         text = " ".join(capsys.readouterr().out.split())
         assert bulk_cli.RUN_EXIT_STATUSES in text
+
+
+def help_text(command: str, capsys: pytest.CaptureFixture[str]) -> str:
+    """A subcommand's --help, its whitespace collapsed."""
+    with pytest.raises(SystemExit) as stopped:
+        main([command, "--help"])
+    assert stopped.value.code == 0
+    return " ".join(capsys.readouterr().out.split())
+
+
+def test_run_help_shows_the_defaults(capsys: pytest.CaptureFixture[str]) -> None:
+    """run --help states the default concurrency, attempts and pacing."""
+    text = help_text("run", capsys)
+
+    assert "requests in flight at most (default: 32)" in text
+    assert "tries per target for retryable failures (default: 5)" in text
+    assert "(default: unpaced until the first 429, then adaptive)" in text
+
+
+def test_plan_and_report_help_list_their_exit_statuses(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """plan --help names the credentials and statuses; report --help its own."""
+    plan = help_text("plan", capsys)
+    report = help_text("report", capsys)
+
+    assert bulk_cli.PLAN_EXIT_STATUSES in plan
+    assert "Credentials come from NCLOUD_ACCESS_KEY_ID" in plan
+    assert report.startswith("usage: kms-toolkit report")
+    assert "exit status: 0 written; 2 an" in report
+    assert "LEDGER missing or not a run ledger" in report
+    assert "the run's SQLite ledger" in report
 
 
 # Option checks, before anything is sent.
