@@ -20,11 +20,12 @@ succeeded at the server just before the process died are found.
 
 Credentials that fail (401/200) or lack a permission (401/210, 403/230) fail
 every request alike, so the first such answer stops the run: nothing more is
-sent; if an enable met it, that target is recorded ``failed`` (if a
-pre-read did, none is); the rest stay ``not_run`` (other requests already in
-flight that meet the same answer are left unrecorded too); and
-``RunResult.fatal_error`` holds the error. Once
-the credentials are fixed, ``resume_run`` finishes the job.
+sent and no target is recorded for it, neither the one whose request met it
+(an enable or a pre-read) nor others in flight that meet the same answer;
+every unfinished target stays ``not_run``. The error is in
+``RunResult.fatal_error`` and in the ledger's ``stopped`` event, not in a
+row: it says nothing about the target. Once the credentials are fixed,
+``resume_run`` finishes the job, with no ``retry_failed`` needed.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ from tqdm import tqdm
 from kms_toolkit.bulk.ledger import Ledger, LedgerError, OutcomeRow
 from kms_toolkit.bulk.outcomes import SUCCESS_OUTCOMES, Outcome, Progress
 from kms_toolkit.bulk.pool import run_pool
-from kms_toolkit.bulk.ratecontrol import AdaptiveRateLimiter
+from kms_toolkit.bulk.ratecontrol import AdaptiveRateLimiter, check_rate_limit
 from kms_toolkit.bulk.retry import RetryPolicy
 from kms_toolkit.bulk.targets import Target, TargetSet, TargetSource, load_targets
 from kms_toolkit.errors import (
@@ -406,14 +407,13 @@ class _Session:
         await stop.wait()
         self._halt.set()
 
-    def _fail_run(self, error: ApiError) -> bool:
-        """Stop sending after a fatal error; True for the first one only."""
+    def _fail_run(self, error: ApiError) -> None:
+        """Stop sending after a fatal error; the first one is the run's."""
         if self._fatal is not None:
-            return False
+            return
         self._fatal = error
         self._halt.set()
         logger.error("stopping the run: %s", error)
-        return True
 
     # One target.
 
@@ -427,8 +427,8 @@ class _Session:
         except _Halted:
             return  # stopped by a fatal error before it was sent
         except FATAL_ERRORS as error:
-            if self._fail_run(error):
-                self._record_failure(seq, error, send, started)
+            # Not the target's failure: it stays not_run, so a resume sends it.
+            self._fail_run(error)
             return
         except Exception as error:  # a failed target is data, not a crash
             self._record_failure(seq, error, send, started)
@@ -734,16 +734,7 @@ def _limiter(
 ) -> AdaptiveRateLimiter:
     if isinstance(rate_limit, AdaptiveRateLimiter):
         return rate_limit
-    if rate_limit is not None and (
-        isinstance(rate_limit, bool)
-        or not isinstance(rate_limit, int | float)
-        or not rate_limit > 0
-    ):
-        raise InvalidInputError(
-            "rate_limit must be a positive number of requests per second, "
-            f"not {rate_limit!r}"
-        )
-    return AdaptiveRateLimiter(rate_limit, adaptive=adaptive)
+    return AdaptiveRateLimiter(check_rate_limit(rate_limit), adaptive=adaptive)
 
 
 def _parameters(

@@ -16,7 +16,9 @@ Schema (``SCHEMA_VERSION`` 1)::
 A ledger is built whole in a hidden file beside its path (schema, run row,
 targets and rejected rows in one transaction) and only then linked into
 place, so a run killed while creating it leaves no ledger at all, never a
-half-made one; ``open`` names an incomplete file as such.
+half-made one; the next creation of that path removes the hidden file it
+left. A file is checked on a read-only connection before it is opened for
+writing, so one that is not a ledger is refused exactly as it was found.
 
 A target without an ``outcomes`` row is unfinished (``not_run``); the primary
 key on ``outcomes.seq`` makes a second outcome for one target impossible.
@@ -33,6 +35,7 @@ import importlib.metadata
 import json
 import logging
 import os
+import re
 import sqlite3
 import time
 import uuid
@@ -163,12 +166,14 @@ class Ledger:
     ) -> Ledger:
         """Write a new ledger with the run, its targets and its rejected rows.
 
-        The file appears at ``path`` complete or not at all.
+        The file appears at ``path`` complete or not at all. Hidden files that
+        a killed creation of the same path left beside it are removed first.
         """
         path = Path(path)
         if path.exists():
             raise LedgerError(_exists_message(path))
         path.parent.mkdir(parents=True, exist_ok=True)
+        _remove_stale_buildings(path)
         building = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.creating")
         try:
             _build(building, run_id, targets, parameters, dry_run, clock)
@@ -185,24 +190,15 @@ class Ledger:
         if not path.is_file():
             raise LedgerError(f"no ledger at {path}")
         try:
-            connection = _connect(path)
+            version = _schema_version(path)
         except sqlite3.DatabaseError as error:
             raise LedgerError(f"{path} is not a run ledger ({error})") from None
-        try:
-            version = _schema_version(connection)
-        except sqlite3.DatabaseError as error:
-            connection.close()
-            raise LedgerError(f"{path} is not a run ledger ({error})") from None
-        if version is None:
-            connection.close()
-            raise LedgerError(_incomplete_message(path))
         if version != SCHEMA_VERSION:
-            connection.close()
             raise LedgerError(
                 f"{path} has ledger schema {version}; this toolkit reads "
                 f"schema {SCHEMA_VERSION}"
             )
-        return cls(connection, path)
+        return cls(_connect(path), path)
 
     def __enter__(self) -> Ledger:
         return self
@@ -363,20 +359,58 @@ def _move_into_place(building: Path, path: Path) -> None:
         os.replace(building, path)
 
 
-def _schema_version(connection: sqlite3.Connection) -> int | None:
-    """The ledger's schema version; None when its creation never finished."""
-    tables = {
-        name
-        for (name,) in connection.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table'"
-        )
-    }
-    if "run" not in tables:
-        if tables - {"targets", "rejected", "outcomes", "events"}:
+def _schema_version(path: Path) -> int:
+    """The ledger's schema version, read without writing a byte.
+
+    A normal connection would switch the file to WAL before anything is known
+    about it, so a user's own SQLite file, refused here, would be changed.
+    """
+    uri = f"{path.absolute().as_uri()}?mode=ro"
+    connection = sqlite3.connect(uri, uri=True)
+    try:
+        tables = connection.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'run'"
+        ).fetchall()
+        if not tables:
             raise sqlite3.DatabaseError("it has no run table")
-        return None
-    row = connection.execute("SELECT schema_version FROM run").fetchone()
-    return None if row is None else int(row[0])
+        row = connection.execute("SELECT schema_version FROM run").fetchone()
+    finally:
+        connection.close()
+    # Ledgers are created whole, so a run table without its row is not one.
+    if row is None or not isinstance(row[0], int):
+        raise sqlite3.DatabaseError("its run table holds no schema version")
+    return row[0]
+
+
+def _remove_stale_buildings(path: Path) -> None:
+    """Delete the hidden files a creation of ``path`` left when it was killed.
+
+    Only names ``create`` itself gives (``.NAME.<8 hex>.creating`` and its
+    ``-journal``) are touched, and only when no live creation holds them.
+    """
+    pattern = re.compile(re.escape(f".{path.name}.") + r"[0-9a-f]{8}\.creating")
+    for leftover in path.parent.iterdir():
+        if not pattern.fullmatch(leftover.name) or _in_use(leftover):
+            continue
+        for stale in (leftover, leftover.with_name(f"{leftover.name}-journal")):
+            with contextlib.suppress(FileNotFoundError):
+                stale.unlink()
+                logger.info("removed %s, left by a killed creation", stale)
+
+
+def _in_use(building: Path) -> bool:
+    """Whether a live creation holds ``building``: its SQLite lock says so."""
+    connection = sqlite3.connect(building, timeout=0, isolation_level=None)
+    try:
+        connection.execute("BEGIN IMMEDIATE")
+        connection.execute("ROLLBACK")
+    except sqlite3.OperationalError as error:
+        return error.sqlite_errorcode in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+    except sqlite3.DatabaseError:
+        return False  # half written: a creation that died before its first commit
+    finally:
+        connection.close()
+    return False
 
 
 def _exists_message(path: Path) -> str:
@@ -384,23 +418,10 @@ def _exists_message(path: Path) -> str:
     try:
         Ledger.open(path).close()
     except LedgerError as error:
-        message = str(error)
-        return (
-            message
-            if message == _incomplete_message(path)
-            else (f"{message}; choose another path")
-        )
+        return f"{error}; choose another path"
     return (
         f"ledger {path} already exists; resume it with `kms-toolkit resume "
         f"{path}` (or resume_run), or choose another path"
-    )
-
-
-def _incomplete_message(path: Path) -> str:
-    return (
-        f"ledger {path} is incomplete: it was being created when its process "
-        "stopped, before the run and its targets were recorded, so nothing was "
-        "sent for it; delete it and start the run again"
     )
 
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import fnmatch
 import logging
-import math
 import re
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
@@ -26,7 +25,7 @@ from typing import Any, Final, Protocol, TypeVar
 import pandas as pd
 
 from kms_toolkit.bulk.pool import run_pool
-from kms_toolkit.bulk.ratecontrol import AdaptiveRateLimiter
+from kms_toolkit.bulk.ratecontrol import AdaptiveRateLimiter, check_rate_limit
 from kms_toolkit.bulk.retry import RetryPolicy
 from kms_toolkit.bulk.targets import TargetSet, load_targets
 from kms_toolkit.errors import (
@@ -157,7 +156,8 @@ async def plan_remediation(
         or concurrency < 1
     ):
         raise InvalidInputError(f"concurrency must be 1 or more, not {concurrency!r}")
-    _check_rate_limit(rate_limit)
+    if not isinstance(rate_limit, AdaptiveRateLimiter):
+        check_rate_limit(rate_limit)
     reader = _Reader(
         client, concurrency, rate_limit, retry_policy or RetryPolicy(max_attempts)
     )
@@ -273,22 +273,6 @@ class _Reader:
 
         result, _ = await self._policy.call(attempt)
         return result
-
-
-def _check_rate_limit(rate_limit: object) -> None:
-    """Refuse a pace that is not a positive, finite number (or a limiter)."""
-    if rate_limit is None or isinstance(rate_limit, AdaptiveRateLimiter):
-        return
-    if (
-        isinstance(rate_limit, bool)
-        or not isinstance(rate_limit, int | float)
-        or not math.isfinite(rate_limit)
-        or rate_limit <= 0
-    ):
-        raise InvalidInputError(
-            "rate_limit must be a positive, finite number of requests per "
-            f"second, not {rate_limit!r}"
-        )
 
 
 def _name_matcher(

@@ -36,7 +36,9 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Final
 
-__all__ = ["AdaptiveRateLimiter"]
+from kms_toolkit.errors import InvalidInputError
+
+__all__ = ["AdaptiveRateLimiter", "check_rate_limit"]
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +57,31 @@ MIN_SPAN_SECONDS: Final = 0.05
 #: Slow start stops compounding after this many seconds without a 429 (the
 #: pace is then far beyond any server's limit, and a float must not overflow).
 SLOW_START_HORIZON: Final = 60.0
+
+
+def check_rate_limit(rate_limit: object) -> float | None:
+    """``rate_limit`` as a float if it is a positive, finite number, else refused.
+
+    None (unpaced) passes. One check for every entry point: a run, a plan,
+    the limiter and the CLI's ``--rate-limit``. ``inf`` is refused rather
+    than read as "unpaced", which None already says; ``True`` is not a number.
+
+    Raises:
+        InvalidInputError: (a ``ValueError``) anything else.
+    """
+    if rate_limit is None:
+        return None
+    if (
+        isinstance(rate_limit, bool)
+        or not isinstance(rate_limit, int | float)
+        or not math.isfinite(rate_limit)
+        or rate_limit <= 0
+    ):
+        raise InvalidInputError(
+            "rate_limit must be a positive, finite number of requests per "
+            f"second, not {rate_limit!r}"
+        )
+    return float(rate_limit)
 
 
 class _RateWindow:
@@ -146,9 +173,7 @@ class AdaptiveRateLimiter:
         clock: Clock = time.monotonic,
         sleep: Sleep = asyncio.sleep,
     ) -> None:
-        if rate_limit is not None and rate_limit <= 0:
-            raise ValueError(f"rate_limit must be positive, not {rate_limit}")
-        self.ceiling = float(rate_limit) if rate_limit is not None else None
+        self.ceiling = check_rate_limit(rate_limit)
         self.adaptive = adaptive
         self.decrease_factor = decrease_factor
         self.unmeasured_decrease_factor = unmeasured_decrease_factor

@@ -113,8 +113,10 @@ class RetryPolicy:
             if not is_retryable(error):
                 return False
             wait = self.backoff(made, error)
-            # The wait happens in _wait, on the injectable sleep; stamina waits
-            # 0 s, so its retry hooks report wait_for=0.
+            # XXX: stamina's retry hooks report wait_for=0 (and its log "0.0
+            # s"): the real wait is slept in _wait, on the injectable sleep,
+            # and logged there at DEBUG; see
+            # test_stamina_hooks_report_no_wait_because_the_policy_sleeps.
             return 0.0
 
         async for attempt in stamina.retry_context(
@@ -132,6 +134,8 @@ class RetryPolicy:
 
     async def _wait(self, seconds: float, attempt: int) -> None:
         """Wait before ``attempt``, unless stamina's test mode says not to."""
+        # stamina's test mode zeroes only the waits stamina sleeps itself, not
+        # this one: see test_stamina_test_mode_removes_the_waits.
         if stamina.is_testing():
             return
         logger.debug("waiting %.3f s before attempt %d", seconds, attempt)

@@ -9,7 +9,6 @@ Only ``emulator --secret-key`` takes one: the emulator's own throwaway key.
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 from typing import Any, Final
 
@@ -115,11 +114,14 @@ def positive_int(text: str) -> int:
 
 def positive_rate(text: str) -> float:
     """An argparse type: a positive, finite number (``--rate-limit``)."""
+    # Imported here: the package brings the engine, which ``enable`` never needs.
+    from kms_toolkit.bulk.ratecontrol import check_rate_limit
+
     try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not (math.isfinite(value) and value > 0):
+        value = check_rate_limit(float(text))
+    except ValueError:  # InvalidInputError is one too
+        value = None
+    if value is None:
         raise argparse.ArgumentTypeError(
             f"must be a positive, finite number of requests per second, "
             f"not {text[:40]!r}"

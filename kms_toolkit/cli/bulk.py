@@ -322,7 +322,11 @@ def run_run(args: argparse.Namespace) -> int:
                 progress_bar=sys.stderr.isatty(),
             )
 
-    return _run_and_report(run, args.report)
+    return _run_and_report(
+        run,
+        args.report,
+        needs_credentials="a real run needs them (a --dry-run does not)",
+    )
 
 
 def run_resume(args: argparse.Namespace) -> int:
@@ -342,7 +346,7 @@ def run_resume(args: argparse.Namespace) -> int:
                 progress_bar=sys.stderr.isatty(),
             )
 
-    return _run_and_report(resume, args.report)
+    return _run_and_report(resume, args.report, needs_credentials="resume needs them")
 
 
 def run_report(args: argparse.Namespace) -> int:
@@ -373,7 +377,7 @@ def exit_status_of(result: RunResult) -> int:
     """
     # NOTE: rejected rows (--skip-invalid) make it 1 too: they did not end
     # enabled, and a pipeline should notice.
-    if getattr(result, "fatal_error", None) is not None:
+    if result.fatal_error is not None:
         return EXIT_AUTH
     if result.dry_run:
         unfinished = result.total - result.counts.get(Outcome.DRY_RUN, 0)
@@ -382,19 +386,22 @@ def exit_status_of(result: RunResult) -> int:
 
 
 def _run_and_report(
-    work: Callable[[asyncio.Event], Awaitable[RunResult]], report: Path | None
+    work: Callable[[asyncio.Event], Awaitable[RunResult]],
+    report: Path | None,
+    *,
+    needs_credentials: str,
 ) -> int:
-    """Run with Ctrl-C handling, print the summary, write the report."""
+    """Run with Ctrl-C handling, print the summary, write the report.
+
+    ``needs_credentials`` is what the command tells a user who has none.
+    """
     _quiet_retry_logs()
     try:
         result = asyncio.run(_with_interrupts(work))
     except CredentialsError as error:
         # Exit 3, as for credentials NCP refuses: either way, fix them.
         report_error(
-            CredentialsError(
-                f"{error}; a real run needs them (a --dry-run does not); "
-                "nothing was sent"
-            )
+            CredentialsError(f"{error}; {needs_credentials}; nothing was sent")
         )
         return EXIT_AUTH
     except KmsToolkitError as error:
@@ -533,9 +540,8 @@ def _print_result(result: RunResult) -> None:
         precheck = bool(result.parameters.get("precheck"))
         _print_dry_run_requests(frame, precheck=precheck, ledger=result.ledger_path)
     print(f"ledger: {result.ledger_path}")
-    fatal = getattr(result, "fatal_error", None)
-    if fatal is not None:
-        _print_fatal(fatal, result)
+    if result.fatal_error is not None:
+        _print_fatal(result.fatal_error, result)
     elif result.cancelled and not result.dry_run:
         print(f"finish it with: kms-toolkit resume {result.ledger_path}")
 
@@ -568,10 +574,10 @@ def _print_dry_run_requests(
 
 def _print_fatal(error: BaseException, result: RunResult) -> None:
     """Why the run stopped early, what was left unsent, how to finish it."""
-    not_sent = result.counts.get(Outcome.NOT_RUN, 0)
+    not_run = result.counts.get(Outcome.NOT_RUN, 0)
     report_error(KmsToolkitError(f"the run stopped: {error}"))
     print(
-        f"  {not_sent} target(s) were not sent. Fix the credentials or the "
+        f"  {not_run} target(s) were left not run. Fix the credentials or the "
         "permission, then finish the run with:\n"
         f"  kms-toolkit resume {result.ledger_path}",
         file=sys.stderr,

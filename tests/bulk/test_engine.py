@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 import sqlite3
 from pathlib import Path
 
@@ -152,6 +153,11 @@ async def test_a_final_error_is_a_failed_row_with_its_codes(ledger_path: Path) -
     assert row.message == "HTTP 400 errorCode 100: Bad Request Exception"
 
 
+def event_count(path: Path) -> int:
+    with Ledger.open(path) as ledger:
+        return len(ledger.events())
+
+
 def last_event(path: Path) -> tuple[str, dict[str, object]]:
     with Ledger.open(path) as ledger:
         _, kind, detail = ledger.events()[-1]
@@ -162,7 +168,7 @@ async def test_a_wrong_secret_stops_the_run_at_the_first_answer(
     emulator: EmulatorApp, ledger_path: Path
 ) -> None:
     """precheck=False with a wrong secret: no more than one request per worker is
-    sent, the enable that met the 401/200 is failed, the rest stay not_run."""
+    sent and every target stays not_run, the one that met the 401/200 too."""
     targets = emulator.state.disabled_versions(enabled_keys_only=True)
     client, transport = emulator_client(emulator, secret="not-the-secret")
 
@@ -174,12 +180,11 @@ async def test_a_wrong_secret_stops_the_run_at_the_first_answer(
     assert isinstance(result.fatal_error, AuthenticationError)
     assert result.fatal_error.error_code == "200"
     assert transport.sent <= 4
-    assert result.counts[Outcome.FAILED] == 1
-    assert result.counts[Outcome.NOT_RUN] == len(targets) - 1
+    assert result.counts.get(Outcome.FAILED, 0) == 0
+    assert result.counts[Outcome.NOT_RUN] == len(targets)
     assert not result.all_enabled
     assert result.cancelled
-    failed = results_frame(ledger_path).query("outcome == 'failed'").iloc[0]
-    assert (failed.http_status, failed.error_code) == (401, "200")
+    assert ledger_rows(ledger_path) == []
     kind, detail = last_event(ledger_path)
     assert kind == "stopped"
     assert detail["fatal_error"] == {
@@ -216,6 +221,28 @@ async def test_a_wrong_secret_in_the_pre_read_sends_no_enable_and_resumes(
     assert resumed.counts[Outcome.ENABLED] == len(targets)
 
 
+async def test_a_wrong_secret_without_precheck_is_finished_by_a_resume(
+    emulator: EmulatorApp, ledger_path: Path
+) -> None:
+    """precheck=False with a wrong secret, then a plain resume with the right
+    one: every target ends enabled, none left failed or disabled."""
+    targets = emulator.state.disabled_versions(enabled_keys_only=True)
+    wrong, _ = emulator_client(emulator, secret="not-the-secret")
+    async with wrong:
+        stopped = await enable_versions(
+            wrong, targets, concurrency=4, precheck=False, ledger_path=ledger_path
+        )
+    right, _ = emulator_client(emulator, secret=CANARY_SECRET)
+    async with right:
+        resumed = await resume_run(right, ledger_path)
+
+    assert isinstance(stopped.fatal_error, AuthenticationError)
+    assert resumed.fatal_error is None
+    assert resumed.all_enabled
+    assert resumed.counts.get(Outcome.FAILED, 0) == 0
+    assert emulator.state.disabled_versions(enabled_keys_only=True) == []
+
+
 @pytest.mark.parametrize(
     ("fault", "status", "code"),
     [(Fault.PERMISSION_DENIED, 401, "210"), (Fault.FORBIDDEN, 403, "230")],
@@ -223,8 +250,8 @@ async def test_a_wrong_secret_in_the_pre_read_sends_no_enable_and_resumes(
 async def test_a_permission_failure_stops_the_run(
     emulator: EmulatorApp, ledger_path: Path, fault: Fault, status: int, code: str
 ) -> None:
-    """The third enable is refused for want of permission: two enabled, one
-    failed with the gateway's codes, nothing more sent."""
+    """The third enable is refused for want of permission: two enabled, the
+    rest not_run, the gateway's codes in fatal_error, nothing more sent."""
     targets = emulator.state.disabled_versions(enabled_keys_only=True)
     emulator.injector.schedule(fault, operation="enableKeyVersion", call=3)
     client, transport = emulator_client(emulator)
@@ -241,8 +268,8 @@ async def test_a_permission_failure_stops_the_run(
     )
     assert transport.sent == 3
     assert result.counts[Outcome.ENABLED] == 2
-    assert result.counts[Outcome.FAILED] == 1
-    assert result.counts[Outcome.NOT_RUN] == len(targets) - 3
+    assert result.counts.get(Outcome.FAILED, 0) == 0
+    assert result.counts[Outcome.NOT_RUN] == len(targets) - 2
 
 
 @pytest.mark.usefixtures("real_retry_waits")
@@ -274,7 +301,7 @@ async def test_requests_waiting_to_be_retried_are_not_sent_after_a_fatal_error(
 
     assert result.fatal_error is auth
     assert kms.enables[("key-a", 1)] == 1
-    assert result.counts[Outcome.NOT_RUN] == 1
+    assert result.counts[Outcome.NOT_RUN] == 2
 
 
 async def test_retryable_errors_are_retried_and_counted(ledger_path: Path) -> None:
@@ -343,6 +370,29 @@ async def test_bad_options_are_refused_before_anything(ledger_path: Path) -> Non
     with pytest.raises(InvalidInputError, match="rate_limit must be a positive"):
         await enable_versions(kms, TARGETS, rate_limit=-1, ledger_path=ledger_path)
     assert not ledger_path.exists()  # noqa: ASYNC240 (a test's own tmp file)
+
+
+@pytest.mark.parametrize("rate_limit", [math.inf, math.nan, 0, -1, True])
+async def test_bad_rate_limits_are_refused_by_run_and_resume(
+    ledger_path: Path, rate_limit: float
+) -> None:
+    """inf, nan, 0, -1 and True are bad input for a run (no ledger is made) and
+    for a resume (nothing is sent, the ledger gets no event)."""
+    kms = FakeKms(disabled(*TARGETS))
+
+    with pytest.raises(InvalidInputError, match="rate_limit must be a positive"):
+        await enable_versions(
+            kms, TARGETS, rate_limit=rate_limit, ledger_path=ledger_path
+        )
+    assert not ledger_path.exists()  # noqa: ASYNC240 (a test's own tmp file)
+    stop = asyncio.Event()
+    stop.set()
+    await enable_versions(kms, TARGETS, stop=stop, ledger_path=ledger_path)
+    events = event_count(ledger_path)
+    with pytest.raises(InvalidInputError, match="rate_limit must be a positive"):
+        await resume_run(kms, ledger_path, rate_limit=rate_limit)
+    assert event_count(ledger_path) == events
+    assert sum(kms.enables.values()) == 0
 
 
 async def test_progress_is_reported_and_ends_finished(ledger_path: Path) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import re
 import sqlite3
 import subprocess
 import sys
@@ -141,7 +143,8 @@ def test_a_failure_while_creating_leaves_no_ledger(
 
 def test_a_process_killed_while_creating_leaves_no_ledger(ledger_path: Path) -> None:
     """A process that dies (os._exit) between the schema and the run row leaves
-    nothing at the ledger's path, so a new run can take it."""
+    nothing at the ledger's path, so a new run can take it; that run removes
+    the hidden file and journal the dead one left beside it."""
     script = f"""
 import os
 from kms_toolkit.bulk import ledger
@@ -150,34 +153,105 @@ ledger._toolkit_version = lambda: os._exit(9)
 new_ledger(ledger.Path({str(ledger_path)!r}))
 """
     died = subprocess.run([sys.executable, "-c", script], check=False, timeout=60)
+    leftovers = sorted(p.name for p in ledger_path.parent.iterdir())
 
     assert died.returncode == 9
     assert not ledger_path.exists()
+    assert len(leftovers) == 2
+    assert re.fullmatch(r"\.run\.sqlite\.[0-9a-f]{8}\.creating", leftovers[0])
+    assert leftovers[1] == f"{leftovers[0]}-journal"
     new_ledger(ledger_path).close()
+    assert [p.name for p in ledger_path.parent.iterdir()] == [ledger_path.name]
 
 
-def incomplete_ledger(path: Path) -> Path:
-    """A file as a non-atomic creation killed after its schema would leave it."""
-    raw = sqlite3.connect(path)
+def test_only_dead_creations_of_the_same_path_are_cleaned(ledger_path: Path) -> None:
+    """Creating a ledger keeps hidden files another path's creation, a live
+    creation (it holds its SQLite lock) or anything else named alike owns."""
+    folder = ledger_path.parent
+    kept = [
+        ".other.sqlite.0123abcd.creating",
+        ".run.sqlite.0123ABCD.creating",
+        ".run.sqlite.0123abc.creating",
+        ".run.sqlite.notes.creating",
+        "run.sqlite.0123abcd.creating",
+    ]
+    for name in kept:
+        (folder / name).write_text("someone else's")
+    live = sqlite3.connect(folder / ".run.sqlite.feedf00d.creating")
+    live.execute("BEGIN IMMEDIATE")
+    live.execute("CREATE TABLE run (id INTEGER)")
+    try:
+        new_ledger(ledger_path).close()
+    finally:
+        live.rollback()
+        live.close()
+
+    assert sorted(p.name for p in folder.iterdir()) == sorted([
+        *kept, ".run.sqlite.feedf00d.creating", ledger_path.name
+    ])  # fmt: skip
+
+
+def test_an_empty_file_is_not_a_ledger_and_not_offered_for_deletion(
+    ledger_path: Path,
+) -> None:
+    """An empty file (which SQLite reads as an empty database) is refused as
+    not a run ledger, by open, a resume and a new run alike."""
+    ledger_path.touch()
+
+    with pytest.raises(LedgerError, match="is not a run ledger") as opened:
+        Ledger.open(ledger_path)
+    with pytest.raises(LedgerError, match="is not a run ledger"):
+        asyncio.run(resume_run(FakeKms({}), ledger_path))
+    with pytest.raises(LedgerError, match=r"not a run ledger .*; choose another path"):
+        new_ledger(ledger_path)
+
+    assert "delete" not in str(opened.value)
+    assert ledger_path.read_bytes() == b""
+
+
+def test_a_ledger_schema_without_its_run_row_is_not_a_ledger(
+    ledger_path: Path,
+) -> None:
+    """The ledger's tables without a run row (no creation leaves that) are
+    refused as not a run ledger, with no advice to delete the file."""
+    raw = sqlite3.connect(ledger_path)
     try:
         raw.executescript(ledger_module._SCHEMA)
     finally:
         raw.close()
-    return path
 
-
-async def test_an_incomplete_ledger_is_named_as_such(ledger_path: Path) -> None:
-    """Opening, resuming or creating over a ledger with a schema and no run says
-    that it is incomplete and what to do, not "unknown schema" or "exists"."""
-    incomplete_ledger(ledger_path)
-    wanted = "is incomplete: it was being created when its process stopped"
-
-    with pytest.raises(LedgerError, match=wanted):
+    with pytest.raises(LedgerError, match="is not a run ledger") as opened:
         Ledger.open(ledger_path)
-    with pytest.raises(LedgerError, match=wanted):
-        await resume_run(FakeKms({}), ledger_path)
-    with pytest.raises(LedgerError, match=f"{wanted}.*delete it and start"):
-        new_ledger(ledger_path)
+    assert "delete" not in str(opened.value)
+
+
+def test_a_foreign_sqlite_file_is_refused_unchanged(tmp_path: Path) -> None:
+    """A user's own SQLite file (delete journal mode) is refused by open and by
+    create and is byte-identical afterwards, with no -wal or -shm beside it."""
+    notes = tmp_path / "notes #1 ?%.sqlite"
+    raw = sqlite3.connect(notes)
+    with raw:
+        raw.execute("CREATE TABLE notes (body TEXT)")
+        raw.execute("INSERT INTO notes VALUES ('keep me')")
+    raw.close()
+    before = notes.read_bytes()
+
+    with pytest.raises(LedgerError, match="is not a run ledger"):
+        Ledger.open(notes)
+    with pytest.raises(LedgerError, match="is not a run ledger"):
+        new_ledger(notes)
+
+    assert notes.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == [notes.name]
+
+
+def test_a_ledger_whose_path_needs_quoting_opens(tmp_path: Path) -> None:
+    """Spaces, '#', '?' and '%' in a ledger's path survive the read-only check."""
+    path = tmp_path / "runs #2 ?x=1 %20" / "run 1?.sqlite"
+    new_ledger(path).close()
+
+    with Ledger.open(path) as ledger:
+        assert ledger.run_info().run_id == "run-1"
 
 
 def test_another_schema_version_is_named(ledger_path: Path) -> None:

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import math
 
 import pytest
 
 from kms_toolkit.bulk import AdaptiveRateLimiter
+from kms_toolkit.bulk.ratecontrol import check_rate_limit
+from kms_toolkit.errors import InvalidInputError
 
 
 class SimulatedTime:
@@ -194,10 +197,24 @@ def test_non_adaptive_limiter_keeps_its_rate() -> None:
     assert limiter.current_rate == 20
 
 
-def test_rate_limit_must_be_positive() -> None:
-    """A zero or negative rate is refused."""
-    with pytest.raises(ValueError, match="rate_limit must be positive, not 0"):
-        AdaptiveRateLimiter(0)
+BAD_RATES = [math.inf, math.nan, 0, -1, True]
+
+
+@pytest.mark.parametrize("rate_limit", BAD_RATES)
+def test_a_rate_that_is_not_positive_and_finite_is_refused(rate_limit: object) -> None:
+    """The limiter and the shared check refuse inf, nan, 0, -1 and True with
+    InvalidInputError, which callers may catch as ValueError."""
+    for check in (AdaptiveRateLimiter, check_rate_limit):
+        with pytest.raises(InvalidInputError, match="rate_limit must be a positive"):
+            check(rate_limit)  # type: ignore[operator]
+    assert issubclass(InvalidInputError, ValueError)
+
+
+def test_the_rate_check_passes_none_and_numbers_as_floats() -> None:
+    """None means unpaced; an int rate becomes a float ceiling."""
+    assert check_rate_limit(None) is None
+    assert check_rate_limit(5) == 5.0
+    assert AdaptiveRateLimiter(5).ceiling == 5.0
 
 
 def run_against(server: ServerBucket, seconds: float) -> tuple[list[int], int, int]:

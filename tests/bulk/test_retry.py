@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import random
 from pathlib import Path
 
 import pytest
+import stamina
+import stamina.instrumentation
 
 from kms_toolkit.bulk import RetryPolicy, enable_versions, results_frame
 from kms_toolkit.errors import (
@@ -173,8 +176,32 @@ async def test_a_run_waits_before_each_retry(ledger_path: Path) -> None:
     assert frame.loc["key-b", "outcome"] == "failed"
 
 
+@pytest.mark.usefixtures("real_retry_waits")
+async def test_stamina_hooks_report_no_wait_because_the_policy_sleeps(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """stamina's retry hooks see wait_for=0; the policy sleeps the real backoff
+    on its own sleep and logs it at DEBUG."""
+    sleep = RecordingSleep()
+    policy = RetryPolicy(max_attempts=3, rng=random.Random(2), sleep=sleep)
+    seen: list[float] = []
+    hooks = stamina.instrumentation.get_on_retry_hooks()
+    stamina.instrumentation.set_on_retry_hooks([lambda d: seen.append(d.wait_for)])
+    try:
+        with caplog.at_level(logging.DEBUG, logger="kms_toolkit.bulk.retry"):
+            await policy.call(Flaky(EndpointError(status_code=503, error_code="500")))
+    finally:
+        stamina.instrumentation.set_on_retry_hooks(hooks)
+
+    wait = random.Random(2).uniform(0, 0.1)
+    assert seen == [0.0]
+    assert sleep.waits == [wait]
+    assert caplog.messages == [f"waiting {wait:.3f} s before attempt 2"]
+
+
 async def test_stamina_test_mode_removes_the_waits() -> None:
-    """Under stamina.set_testing (this suite's default) nothing is slept."""
+    """Under stamina.set_testing (this suite's default) nothing is slept:
+    stamina zeroes only its own waits, so the policy checks the mode itself."""
     sleep = RecordingSleep()
     policy = RetryPolicy(max_attempts=3, sleep=sleep)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import httpx
@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from kms_toolkit.bulk import Outcome, RunResult, enable_versions, results_frame
+from kms_toolkit.bulk import Outcome, RunResult, results_frame
 from kms_toolkit.cli import bulk as bulk_cli
 from kms_toolkit.cli import main
 from kms_toolkit.client import AsyncKmsClient
@@ -384,29 +384,26 @@ def test_a_real_run_with_a_malformed_secret_exits_3_and_sends_nothing(
 
 
 def test_resume_without_credentials_exits_3(
-    emulator: RunningEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    emulator: RunningEmulator,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    """resume needs credentials as run does; without them: exit 3, nothing sent."""
+    """resume needs credentials as run does; without them: exit 3, nothing sent,
+    and no mention of a --dry-run, which resume does not have."""
     ledger = tmp_path / "l.sqlite"
     tag, version = emulator.state.disabled_versions(enabled_keys_only=True)[0]
     main(["run", "--targets", str(targets_csv(tmp_path, [(tag, version)])),
           "--ledger", str(ledger), "--endpoint", emulator.url])  # fmt: skip
     before = emulator.counters.requests()
     without_credentials(monkeypatch, tmp_path)
+    capsys.readouterr()
 
     assert main(["resume", str(ledger), "--endpoint", emulator.url]) == 3
     assert emulator.counters.requests() == before
-
-
-class StoppedByAuthentication:
-    """A run result as the engine reports a run that authentication stopped."""
-
-    def __init__(self, result: RunResult, error: Exception) -> None:
-        self._result = result
-        self.fatal_error = error
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._result, name)
+    err = capsys.readouterr().err
+    assert err.rstrip().endswith("; resume needs them; nothing was sent")
+    assert "--dry-run" not in err
 
 
 def test_a_run_stopped_by_authentication_says_how_to_resume_and_exits_3(
@@ -415,34 +412,30 @@ def test_a_run_stopped_by_authentication_says_how_to_resume_and_exits_3(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    """fatal_error set: the message names the error, the unsent count, the resume."""
+    """A wrong secret with --no-precheck: the message names the error, the count
+    left not run and the resume, which with the right secret finishes: exit 0."""
     pairs = emulator.state.disabled_versions(enabled_keys_only=True)[:3]
     ledger = tmp_path / "l.sqlite"
-    refused = AuthenticationError(
-        status_code=401, error_code="200", message="Authentication Failed",
-        operation="enableKeyVersion",
-    )  # fmt: skip
-
-    async def stopped(client: Any, targets: Any, **options: Any) -> Any:
-        options["stop"].set()  # the engine stops: every target stays not_run
-        return StoppedByAuthentication(
-            await enable_versions(client, targets, **options), refused
-        )
-
-    monkeypatch.setattr(bulk_cli, "enable_versions", stopped)
+    monkeypatch.setenv("NCLOUD_SECRET_ACCESS_KEY", "not-the-secret")
 
     status = main(["run", "--targets", str(targets_csv(tmp_path, list(pairs))),
-                   "--no-precheck", "--ledger", str(ledger),
+                   "--no-precheck", "--concurrency", "1", "--ledger", str(ledger),
                    "--endpoint", emulator.url])  # fmt: skip
+    err = capsys.readouterr().err
+    monkeypatch.setenv("NCLOUD_SECRET_ACCESS_KEY", emulator.credentials.secret_key)
+    resumed = main(["resume", str(ledger), "--endpoint", emulator.url])
 
     assert status == 3
-    assert capsys.readouterr().err.splitlines() == [
-        "kms-toolkit: error: the run stopped: enableKeyVersion: HTTP 401 "
-        "errorCode 200: Authentication Failed",
-        "  3 target(s) were not sent. Fix the credentials or the permission, then "
-        "finish the run with:",
+    assert err.splitlines()[0].startswith(
+        "kms-toolkit: error: the run stopped: enableKeyVersion: HTTP 401 errorCode 200"
+    )
+    assert err.splitlines()[1:] == [
+        "  3 target(s) were left not run. Fix the credentials or the permission, "
+        "then finish the run with:",
         f"  kms-toolkit resume {ledger}",
     ]
+    assert resumed == 0
+    assert set(pairs).isdisjoint(emulator.state.disabled_versions())
 
 
 def test_wrong_credentials_stop_the_run_and_exit_3(
@@ -523,6 +516,7 @@ COUNT_ERROR = "must be an integer of 1 or more"
         ("--rate-limit", "0", RATE_ERROR),
         ("--rate-limit", "nan", RATE_ERROR),
         ("--rate-limit", "inf", RATE_ERROR),
+        ("--rate-limit", "1e999", RATE_ERROR),
         ("--rate-limit", "fast", RATE_ERROR),
         ("--concurrency", "0", COUNT_ERROR),
         ("--concurrency", "-3", COUNT_ERROR),
@@ -726,12 +720,16 @@ def test_hostile_targets_files_exit_2_and_send_nothing(
 
 
 def test_exit_status_of_a_stopped_run_is_3() -> None:
-    """exit_status_of reads fatal_error when the result has one."""
+    """exit_status_of reads fatal_error: set, the status is 3 instead of 1."""
     refused = AuthenticationError(status_code=401)
-    stopped = SimpleNamespace(
-        dry_run=False, total=2, counts={Outcome.NOT_RUN: 2}, all_enabled=False
+    unfinished = RunResult(
+        run_id="run-1",
+        ledger_path=Path("l.sqlite"),
+        dry_run=False,
+        cancelled=True,
+        counts={Outcome.NOT_RUN: 2},
+        total=2,
     )
 
-    assert bulk_cli.exit_status_of(stopped) == 1  # type: ignore[arg-type]
-    stopped.fatal_error = refused
-    assert bulk_cli.exit_status_of(stopped) == 3  # type: ignore[arg-type]
+    assert bulk_cli.exit_status_of(unfinished) == 1
+    assert bulk_cli.exit_status_of(replace(unfinished, fatal_error=refused)) == 3
