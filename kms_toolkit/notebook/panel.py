@@ -5,6 +5,9 @@ talks to the API runs as an asyncio task on the loop the kernel already runs
 (never ``asyncio.run``), so the notebook stays responsive and a Stop button
 can end a run. Any exception a callback raises lands in the panel's error
 area, never lost in a log; errors stay listed until the user clears them.
+A run that NCP stopped by refusing the credentials or a permission
+(``RunResult.fatal_error``) shows that error there too, with what to fix
+before Resume finishes the run.
 
 Example:
     >>> from kms_toolkit.notebook import connect, remediation_panel
@@ -27,6 +30,7 @@ import pandas as pd
 
 from kms_toolkit.bulk import Outcome, Progress
 from kms_toolkit.client import AsyncKmsClient
+from kms_toolkit.errors import ApiError, AuthenticationError
 from kms_toolkit.notebook.display import (
     html_table,
     outcome_chart_png,
@@ -58,6 +62,16 @@ ERROR_STYLE = "color:#b3261e;border:1px solid #b3261e;padding:4px 8px"
 RESUME_TOOLTIP = "Finish the stopped run from its ledger"
 RESUME_NEEDS_REAL_RUN = (
     "Untick Dry run to resume: a resume sends the remaining enables for real."
+)
+
+#: What to fix when NCP refused a whole run (``RunResult.fatal_error``).
+FIX_CREDENTIALS = (
+    "NCP refused the credentials: fix the access key, the secret key or the "
+    "clock, then Resume finishes the run"
+)
+FIX_PERMISSION = (
+    "NCP refused the permission: allow these credentials to enable KMS key "
+    "versions, then Resume finishes the run"
 )
 
 #: The columns of the versions table.
@@ -130,6 +144,8 @@ class RemediationPanel(widgets.VBox):  # type: ignore[misc]
         self.task: asyncio.Task[None] | None = None
         #: Every exception shown in the error area, oldest first.
         self.errors: list[BaseException] = []
+        # What to do about an error, by its id, when the panel knows more.
+        self._advice: dict[int, str] = {}
         self._busy = False
         # Made when a run is launched, before its task starts, so Stop works
         # from the first moment; the session sets up its own only later.
@@ -300,15 +316,18 @@ class RemediationPanel(widgets.VBox):  # type: ignore[misc]
 
         return guarded
 
-    def show_error(self, exc: BaseException) -> None:
-        """Add an exception's type and message to the error area, newest first."""
-        logger.debug("panel callback failed: %s", type(exc).__name__, exc_info=exc)
+    def show_error(self, exc: BaseException, advice: str = "") -> None:
+        """Add an exception's type and message (and what to do) to the error area."""
+        logger.debug("panel step failed: %s", type(exc).__name__, exc_info=exc)
         self.errors.append(exc)
+        if advice:
+            self._advice[id(exc)] = advice
         self._show_errors()
 
     def clear_errors(self) -> None:
         """Empty the error area."""
         self.errors.clear()
+        self._advice.clear()
         self._show_errors()
 
     def _show_errors(self) -> None:
@@ -320,7 +339,7 @@ class RemediationPanel(widgets.VBox):  # type: ignore[misc]
             return
         items = "".join(
             f"<li><b>{html.escape(type(exc).__name__)}</b>: "
-            f"{html.escape(str(exc))}</li>"
+            f"{html.escape(str(exc))}{self._advice_html(exc)}</li>"
             for exc in reversed(self.errors)
         )
         listed = scroll_box(f'<ul style="margin:2px 0">{items}</ul>', "160px")
@@ -328,6 +347,10 @@ class RemediationPanel(widgets.VBox):  # type: ignore[misc]
             f'<div style="{ERROR_STYLE}">'
             f"{len(self.errors)} error(s), newest first{listed}</div>"
         )
+
+    def _advice_html(self, exc: BaseException) -> str:
+        advice = self._advice.get(id(exc))
+        return f"<br><i>{html.escape(advice)}.</i>" if advice else ""
 
     def _launch(
         self,
@@ -352,24 +375,28 @@ class RemediationPanel(widgets.VBox):  # type: ignore[misc]
         self._busy = True
         self._run_stop = stop
         self.task = loop.create_task(self._supervise(work))
+        # A task cancelled before its first step never runs its body, so the
+        # panel is freed here, whenever and however the task ends.
+        self.task.add_done_callback(self._guarded(self._step_ended))
         self.refresh_buttons()
 
     async def _supervise(self, work: Callable[[], Awaitable[None]]) -> None:
         try:
             await work()
-        except asyncio.CancelledError:
-            # Cancelled from outside (a kernel shutting down, a script): say so
-            # rather than leave the status of a step that no longer runs.
-            self.status_line.value = "The last step was cancelled before it ended."
-            raise
         except Exception as exc:
             # Shown in the panel: a task's exception would otherwise be lost.
             self.status_line.value = "The last step failed: see the error above."
             self.show_error(exc)
-        finally:
-            self._busy = False
-            self._run_stop = None
-            self.refresh_buttons()
+
+    def _step_ended(self, task: asyncio.Task[None]) -> None:
+        """Free the panel once the step's task has ended, cancelled or not."""
+        if task.cancelled():
+            # Cancelled from outside (a kernel shutting down, a script): say so
+            # rather than leave the status of a step that no longer runs.
+            self.status_line.value = "The last step was cancelled before it ended."
+        self._busy = False
+        self._run_stop = None
+        self.refresh_buttons()
 
     async def wait(self) -> None:
         """Wait until the step under way (discovery, run, resume) has ended."""
@@ -519,10 +546,15 @@ class RemediationPanel(widgets.VBox):  # type: ignore[misc]
         self.chart.value = outcome_chart_png(counts)
         self.show_results()
         ended = "stopped: Resume finishes it" if run.cancelled else "finished"
+        if run.fatal_error is not None:
+            advice = _fatal_error_advice(run.fatal_error)
+            ended = f"stopped: {advice}"
+            self.show_error(run.fatal_error, advice)
         dry = " (dry run: nothing was changed)" if run.dry_run else ""
         summary = f"Run {html.escape(run.run_id)} {ended}{dry}."
         self.status_line.value = summary
-        if run.dry_run:
+        # A read after a refusal meets the same refusal; Resume reads again.
+        if run.dry_run or run.fatal_error is not None:
             return
         # The run changed versions: a plan from before it would show stale rows.
         self.status_line.value = f"{summary} Reading the versions again…"
@@ -554,6 +586,11 @@ class RemediationPanel(widgets.VBox):  # type: ignore[misc]
         self.saved_label.value = (
             f"saved <code>{html.escape(str(path.resolve()))}</code>"
         )
+
+
+def _fatal_error_advice(error: ApiError) -> str:
+    """What to fix after NCP refused a whole run, and that Resume then finishes it."""
+    return FIX_CREDENTIALS if isinstance(error, AuthenticationError) else FIX_PERMISSION
 
 
 def _capped_table(frame: pd.DataFrame, *, badge_columns: list[str]) -> str:

@@ -1,23 +1,23 @@
-"""``kms-toolkit emulator`` alone, as a quick child process for the CLI tests.
+"""``kms-toolkit emulator`` that signals itself once its first line is out.
 
-The full ``kms-toolkit`` command imports what its other subcommands need
-(pandas among them), which takes seconds; this registers the emulator
-subcommand only, so a test can start several in the time of one::
+A test cannot signal a child faster than the child can: by the time the
+test has read the announcement, the emulator may be well past it. This
+shim makes the moment exact::
 
-    python emulator_child.py [--signal-self SIGNUM] [emulator options]
+    python emulator_child.py --signal-self SIGNUM [emulator options]
 
-With ``--signal-self`` the process sends itself SIGNUM right after writing
-its first line: the moment a script that has read that line would signal it.
+It sends its own process SIGNUM right after writing its first line (the
+moment a script that has read that line would signal it), then runs
+``kms-toolkit emulator`` through the command's own ``main``.
 """
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 from typing import TextIO
 
-from kms_toolkit.cli import emulator
+from kms_toolkit.cli import main as kms_toolkit
 
 
 class SignalAfterFirstLine:
@@ -41,15 +41,11 @@ class SignalAfterFirstLine:
 
 
 def main(argv: list[str]) -> int:
-    """Run ``kms-toolkit emulator`` with ``argv``; return its exit status."""
-    if argv[:1] == ["--signal-self"]:
-        sys.stdout = SignalAfterFirstLine(sys.stdout, int(argv[1]))
-        argv = argv[2:]
-    parser = argparse.ArgumentParser(prog="kms-toolkit")
-    emulator.register(parser.add_subparsers())
-    args = parser.parse_args(["emulator", *argv])
-    status: int = args.handler(args)
-    return status
+    """Run ``kms-toolkit emulator`` with ``argv`` after ``--signal-self SIGNUM``."""
+    if argv[:1] != ["--signal-self"] or len(argv) < 2:
+        sys.exit("usage: emulator_child.py --signal-self SIGNUM [emulator options]")
+    sys.stdout = SignalAfterFirstLine(sys.stdout, int(argv[1]))
+    return kms_toolkit(["emulator", *argv[2:]])
 
 
 if __name__ == "__main__":

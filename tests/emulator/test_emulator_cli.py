@@ -20,8 +20,12 @@ from kms_toolkit.cli import build_parser
 
 #: The installed console script, next to the interpreter running the tests.
 KMS_TOOLKIT = [str(Path(sys.executable).with_name("kms-toolkit"))]
-#: The emulator subcommand alone, which starts several times faster.
-EMULATOR_ALONE = [sys.executable, str(Path(__file__).with_name("emulator_child.py"))]
+#: ``kms-toolkit emulator`` that signals itself right after its first line.
+SIGNALLING_ITSELF = [
+    sys.executable,
+    str(Path(__file__).with_name("emulator_child.py")),
+    "--signal-self",
+]
 STARTUP_SECONDS = 30
 
 
@@ -92,7 +96,7 @@ def test_a_signal_stops_it_with_exit_status_0(
 def test_a_signal_the_instant_the_first_line_is_out_exits_0(signum: int) -> None:
     """A signal right after the announcement, before any later step, exits 0."""
     result = subprocess.run(
-        [*EMULATOR_ALONE, "--signal-self", str(int(signum)), "--dataset", "empty"],
+        [*SIGNALLING_ITSELF, str(int(signum)), "--dataset", "empty"],
         capture_output=True,
         text=True,
         timeout=60,
@@ -108,7 +112,7 @@ def test_signals_sent_as_soon_as_the_first_line_is_read_all_exit_0() -> None:
     """Emulators signalled the moment their first line arrives all exit 0."""
     processes = [
         subprocess.Popen(
-            [*EMULATOR_ALONE, "--dataset", "empty"],
+            [*KMS_TOOLKIT, "emulator", "--dataset", "empty"],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -152,7 +156,15 @@ def test_allow_remote_binds_beyond_loopback_and_warns() -> None:
     """--host 0.0.0.0 --allow-remote serves there and says so on stderr."""
     everywhere = "0.0.0.0"  # noqa: S104
     process = subprocess.Popen(
-        [*EMULATOR_ALONE, "--dataset", "empty", "--host", everywhere, "--allow-remote"],
+        [
+            *KMS_TOOLKIT,
+            "emulator",
+            "--dataset",
+            "empty",
+            "--host",
+            everywhere,
+            "--allow-remote",
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -17,8 +17,14 @@ from kms_toolkit.bulk import Outcome
 from kms_toolkit.client import AsyncKmsClient, KmsClient
 from kms_toolkit.credentials import Credentials
 from kms_toolkit.emulator import Fault, RunningEmulator, serve
+from kms_toolkit.errors import AuthenticationError, PermissionDeniedError
 from kms_toolkit.notebook import RemediationPanel, remediation_panel
-from kms_toolkit.notebook.panel import RESUME_NEEDS_REAL_RUN, TABLE_ROW_LIMIT
+from kms_toolkit.notebook.panel import (
+    FIX_CREDENTIALS,
+    FIX_PERMISSION,
+    RESUME_NEEDS_REAL_RUN,
+    TABLE_ROW_LIMIT,
+)
 
 Demo = tuple[RunningEmulator, AsyncKmsClient]
 
@@ -204,14 +210,14 @@ async def test_failures_are_filtered_by_outcome_and_error_code(
     tag, version = panel.targets.value[0]
     others = len(panel.targets.value) - 1
     emulator.schedule(
-        Fault.FORBIDDEN, operation="enableKeyVersion", key_tag=tag, version=version
+        Fault.BAD_REQUEST, operation="enableKeyVersion", key_tag=tag, version=version
     )
     panel.dry_run.value = False
 
     await click_and_wait(panel, panel.run_button)
 
-    assert "230" in panel.error_code_filter.options
-    panel.error_code_filter.value = "230"
+    assert "100" in panel.error_code_filter.options
+    panel.error_code_filter.value = "100"
     assert "1 of 1 rows shown" in panel.results_table.value
     assert tag in panel.results_table.value
     panel.error_code_filter.value = "all"
@@ -399,9 +405,9 @@ async def test_a_cancelled_step_says_so_and_frees_the_panel(
     """Cancelling the panel's task leaves a status that says so and usable buttons."""
     emulator, _ = demo
     panel = await opened(demo, tmp_path)
-    emulator.configure(latency_ms=2_000)
+    emulator.configure(latency_ms=100)
     panel.discover_button.click()
-    await asyncio.sleep(0.1)
+    await asyncio.sleep(0)  # the step starts and waits for its first answer
     assert panel.discover_button.disabled
     assert panel.task is not None
 
@@ -413,6 +419,100 @@ async def test_a_cancelled_step_says_so_and_frees_the_panel(
     assert not panel.discover_button.disabled
     assert not panel.run_button.disabled
     assert panel.error_area.value == ""
+
+
+async def test_a_step_cancelled_before_it_starts_frees_the_panel(
+    demo: Demo, tmp_path: Path
+) -> None:
+    """A task cancelled before its first step still frees every button."""
+    panel = await opened(demo, tmp_path)
+    panel.run_button.click()
+    assert panel.task is not None
+    assert not panel.stop_button.disabled
+
+    panel.task.cancel()  # before the loop ever runs the task
+    await panel.wait()
+
+    assert panel.task.cancelled()
+    assert "cancelled" in panel.status_line.value
+    assert panel.stop_button.disabled
+    assert not panel.discover_button.disabled
+    assert not panel.run_button.disabled
+    await click_and_wait(panel, panel.run_button)
+    assert panel.errors == []
+    assert panel.session.outcome_counts()[Outcome.DRY_RUN] == len(panel.targets.value)
+
+
+async def test_a_refused_permission_stops_the_run_and_says_what_to_fix(
+    demo: Demo, tmp_path: Path
+) -> None:
+    """403/230 stops the run; the panel says to fix the permission, then Resume."""
+    emulator, _ = demo
+    panel = await opened(demo, tmp_path)
+    total = len(panel.targets.value)
+    # Only the first enable is refused: the permission is granted right after.
+    emulator.schedule(Fault.FORBIDDEN, operation="enableKeyVersion")
+    panel.dry_run.value = False
+    panel.concurrency.value = 1
+
+    await click_and_wait(panel, panel.run_button)
+
+    run = panel.session.run_result
+    assert run is not None
+    assert isinstance(run.fatal_error, PermissionDeniedError)
+    assert emulator.counters.requests("enableKeyVersion") == 1
+    assert panel.session.outcome_counts()[Outcome.NOT_RUN] >= total - 1
+    assert panel.errors == [run.fatal_error]
+    assert "<b>PermissionDeniedError</b>" in panel.error_area.value
+    assert FIX_PERMISSION in panel.error_area.value
+    assert FIX_PERMISSION in panel.status_line.value
+    assert "Resume finishes it" not in panel.status_line.value
+    assert not panel.resume_button.disabled
+
+    await click_and_wait(panel, panel.resume_button)
+
+    resumed = panel.session.run_result
+    assert resumed is not None
+    assert resumed.fatal_error is None
+    assert panel.session.outcome_counts()[Outcome.NOT_RUN] == 0
+    failed = panel.session.outcome_counts()[Outcome.FAILED]
+    assert emulator.state.count_disabled_versions(enabled_keys_only=True) == failed
+    assert "finished" in panel.status_line.value
+    assert panel.resume_button.disabled
+
+
+async def test_refused_credentials_stop_the_run_and_say_to_fix_them(
+    demo: Demo, tmp_path: Path
+) -> None:
+    """Credentials refused after discovery (401/200): fix them, then Resume."""
+    emulator, client = demo
+    panel = await opened(demo, tmp_path)
+    access_key = emulator.credentials.access_key
+    wrong = AsyncKmsClient(
+        Credentials(access_key, "not-the-secret"), endpoint=emulator.url
+    )
+    panel.session.client = wrong
+    panel.dry_run.value = False
+    try:
+        await click_and_wait(panel, panel.run_button)
+    finally:
+        await wrong.aclose()
+
+    run = panel.session.run_result
+    assert run is not None
+    assert isinstance(run.fatal_error, AuthenticationError)
+    assert run.fatal_error.error_code == "200"
+    assert emulator.counters.requests("enableKeyVersion") == 0
+    assert "<b>AuthenticationError</b>" in panel.error_area.value
+    assert FIX_CREDENTIALS in panel.error_area.value
+    assert FIX_CREDENTIALS in panel.status_line.value
+    assert not panel.resume_button.disabled
+
+    panel.session.client = client
+    await click_and_wait(panel, panel.resume_button)
+
+    assert emulator.state.count_disabled_versions(enabled_keys_only=True) == 0
+    assert panel.errors == [run.fatal_error]  # listed until cleared
 
 
 async def test_bad_options_are_refused_before_a_run(demo: Demo, tmp_path: Path) -> None:
