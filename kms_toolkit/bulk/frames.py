@@ -11,6 +11,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
+from urllib.parse import quote
 
 import adbc_driver_sqlite.dbapi as adbc_sqlite
 import numpy as np
@@ -170,7 +171,7 @@ def dry_run_requests(frame: pd.DataFrame, *, precheck: bool) -> pd.DataFrame:
     """
     rows = frame[frame["outcome"] == Outcome.DRY_RUN.value]
     enables = [
-        (*str(message).split(" ", 1), ENABLE_PURPOSE, key_tag, version)
+        (*_dry_run_request(message, key_tag, version), ENABLE_PURPOSE, key_tag, version)
         for message, key_tag, version in zip(
             rows["message"], rows["key_tag"], rows["version"], strict=True
         )
@@ -184,6 +185,20 @@ def dry_run_requests(frame: pd.DataFrame, *, precheck: bool) -> pd.DataFrame:
             )
     table = pd.DataFrame([*reads.values(), *enables], columns=list(REQUEST_COLUMNS))
     return table.astype(REQUEST_COLUMNS)
+
+
+def _dry_run_request(message: object, key_tag: str, version: int) -> tuple[str, str]:
+    """The method and path a dry-run row names in its message.
+
+    A ledger written by the engine always holds ``POST /kms/v1/...`` there; a
+    row without one (a hand-made ledger) gets the enable path the API
+    defines, under the default ``/kms/v1`` base.
+    """
+    if isinstance(message, str):
+        method, _, path = message.partition(" ")
+        if method.isupper() and path.startswith("/"):
+            return method, path
+    return "POST", f"/kms/v1/keys/{quote(key_tag, safe='')}/versions/{version}/enable"
 
 
 def export_csv(source: ResultSource, path: str | Path) -> Path:

@@ -3,8 +3,9 @@
 One file, nothing fetched when it is opened: the CSS is inline and the charts
 are inline SVG drawn by matplotlib's Agg backend. It shows the failures first
 (for a dry run, the requests a real run would send), then the summary by
-outcome and error, a chart of outcomes, the latency distribution and the
-run's parameters. URLs are shown without their scheme so
+outcome and error, a chart of outcomes, the latency distribution, the run's
+parameters and, last, every target with its outcome (problems first), so the
+file alone is a record of the run. URLs are shown without their scheme so
 the file holds no link to anywhere; credentials never reach the ledger, so
 they cannot reach the report.
 """
@@ -36,6 +37,28 @@ __all__ = ["write_report"]
 
 #: Rows of each problem table shown in the report; the CSV export has them all.
 TABLE_ROW_LIMIT: Final = 500
+#: Rows of the every-target table: about 1.5 MB of HTML, still quick to open.
+TARGET_ROW_LIMIT: Final = 10_000
+TARGET_COLUMNS: Final = [
+    "seq",
+    "key_tag",
+    "version",
+    "outcome",
+    "version_status",
+    "status_date",
+    "error_code",
+    "attempts",
+    "latency_ms",
+]
+# The every-target table lists what needs a person's attention first.
+_OUTCOME_ORDER: Final = [
+    Outcome.FAILED,
+    Outcome.REJECTED,
+    Outcome.NOT_RUN,
+    Outcome.DRY_RUN,
+    Outcome.ALREADY_ENABLED,
+    Outcome.ENABLED,
+]
 PROBLEM_COLUMNS: Final = [
     "seq",
     "input_row",
@@ -115,6 +138,7 @@ def _render(
         "<h2>Run parameters</h2>",
         _parameters_table(parameters),
         _events_table(events),
+        _targets_section(frame),
     ]
     generated = datetime.now(tz=UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
     return (
@@ -195,6 +219,23 @@ def _problem_sections(frame: pd.DataFrame) -> str:
             )
         parts.append(f"<h2>{title} ({len(rows)})</h2>{note}{_table(shown)}")
     return "\n".join(parts) or "<p>No failures.</p>"
+
+
+def _targets_section(frame: pd.DataFrame) -> str:
+    """Every target with its outcome, problems first, then in sending order."""
+    if frame.empty:
+        return ""
+    rank = {str(outcome): number for number, outcome in enumerate(_OUTCOME_ORDER)}
+    order = frame["outcome"].astype(str).map(rank).fillna(len(rank))
+    ordered = frame.assign(_rank=order).sort_values(["_rank", "seq"], kind="stable")
+    shown = ordered[TARGET_COLUMNS].head(TARGET_ROW_LIMIT)
+    note = ""
+    if len(frame) > TARGET_ROW_LIMIT:
+        note = (
+            f'<p class="note">First {TARGET_ROW_LIMIT} of {len(frame)}; '
+            "export the results to CSV or Parquet for all of them.</p>"
+        )
+    return f"<h2>Every target ({len(frame)})</h2>{note}{_table(shown)}"
 
 
 def _table(frame: pd.DataFrame) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from kms_toolkit.bulk import (
     export_csv,
     export_parquet,
     load_targets,
+    report,
     results_frame,
     summarize,
     write_report,
@@ -134,6 +136,53 @@ def test_csv_export_has_a_row_per_target(tmp_path: Path) -> None:
     text = path.read_text()
     assert len(pd.read_csv(path)) == 6
     assert "2024-12-06T04:49:01.703000Z" in text
+
+
+def table_rows(page: str, heading: str) -> list[list[str]]:
+    """The body cells of the first HTML table after ``heading``, row by row."""
+    after = page.split(heading, 1)[1]
+    body = after.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    return [
+        [html.unescape(cell) for cell in re.findall(r"<td>(.*?)</td>", row, re.S)]
+        for row in re.findall(r"<tr>(.*?)</tr>", body, re.S)
+    ]
+
+
+def test_report_lists_every_target_with_problems_first(tmp_path: Path) -> None:
+    """The report's last table holds every target, failures before successes."""
+    ledger = ledger_with_every_outcome(tmp_path / "l.sqlite")
+
+    page = write_report(ledger, tmp_path / "r.html").read_text()
+
+    rows = table_rows(page, "<h2>Every target (6)</h2>")
+    outcome = report.TARGET_COLUMNS.index("outcome")
+    key_tag = report.TARGET_COLUMNS.index("key_tag")
+    assert [row[outcome] for row in rows] == [
+        "failed",
+        "rejected",
+        "not_run",
+        "dry_run",
+        "already_enabled",
+        "enabled",
+    ]
+    assert rows[0][key_tag] == "key-failed"
+    assert rows[-1][key_tag] == "key-enabled"
+    # The dry-run row carries no request message: its enable path is derived.
+    assert "/kms/v1/keys/key-dry_run/versions/1/enable" in page
+
+
+def test_report_caps_the_every_target_table(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past the row limit the table is cut and says where the rest is."""
+    monkeypatch.setattr(report, "TARGET_ROW_LIMIT", 2)
+    ledger = ledger_with_every_outcome(tmp_path / "l.sqlite")
+
+    page = write_report(ledger, tmp_path / "r.html").read_text()
+
+    every = page.split("<h2>Every target (6)</h2>")[1]
+    assert every.startswith('<p class="note">First 2 of 6; export the results')
+    assert len(table_rows(page, "<h2>Every target (6)</h2>")) == 2
 
 
 async def test_report_and_exports_hold_no_secret_and_no_link(
