@@ -69,6 +69,11 @@ class KeyVersion:
     status_date: datetime | None = None
     rotated_date: datetime | None = None
 
+    def _repr_html_(self) -> str:
+        from kms_toolkit.notebook.display import key_version_html
+
+        return key_version_html(self)
+
 
 @dataclass(frozen=True, slots=True)
 class KeyVersionList:
@@ -97,6 +102,11 @@ class KeySummary:
     is_convergent: bool | None = None
     register_date: datetime | None = None
     destroy_date: datetime | None = None
+
+    def _repr_html_(self) -> str:
+        from kms_toolkit.notebook.display import key_summary_html
+
+        return key_summary_html(self)
 
 
 @dataclass(frozen=True, slots=True)

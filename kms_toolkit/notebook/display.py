@@ -28,6 +28,8 @@ import pandas as pd
 from kms_toolkit.models import (
     KeyInfo,
     KeyPage,
+    KeySummary,
+    KeyVersion,
     KeyVersionChange,
     KeyVersionList,
 )
@@ -38,7 +40,9 @@ __all__ = [
     "html_table",
     "key_info_html",
     "key_page_html",
+    "key_summary_html",
     "key_version_change_html",
+    "key_version_html",
     "key_version_list_html",
     "outcome_chart_png",
     "outcome_counts",
@@ -220,6 +224,35 @@ def key_version_change_html(change: KeyVersionChange) -> str:
         f"since {_text(change.status_date)}</div>"
     )
     return _box("Key version changed", body)
+
+
+def key_version_html(version: KeyVersion) -> str:
+    """One version as the version list shows it: number, status, dates."""
+    rotated = (
+        f", rotated {_text(version.rotated_date)}"
+        if version.rotated_date is not None
+        else ""
+    )
+    since = (
+        f" since {_text(version.status_date)}"
+        if version.status_date is not None
+        else ""
+    )
+    body = (
+        f"<div>version <b>{_text(version.version)}</b> is "
+        f"{status_badge(version.status)}{since}{rotated}</div>"
+    )
+    return _box("Key version", body)
+
+
+def key_summary_html(key: KeySummary) -> str:
+    """One key of the key list: name, tag, status, type."""
+    body = (
+        f"<div><b>{_text(key.key_name or key.key_tag)}</b> "
+        f"<code>{_text(key.key_tag)}</code> {status_badge(key.status)} "
+        f"{_text(key.key_type or '')}</div>"
+    )
+    return _box("Key", body)
 
 
 def key_version_list_html(versions: KeyVersionList) -> str:

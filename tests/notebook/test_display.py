@@ -51,6 +51,29 @@ def test_version_change_shows_key_version_status_and_date() -> None:
     assert "2026-12-03 09:30:05 UTC" in shown
 
 
+def test_one_version_shows_its_status_and_dates() -> None:
+    """A version alone reads as its number, its status and its dates."""
+    version = KeyVersion(2, KeyVersionStatus.DISABLE, WHEN, WHEN)
+
+    shown = version._repr_html_()
+
+    assert "<b>2</b>" in shown
+    assert ">DISABLE</span>" in shown
+    assert "since 2026-12-03 09:30:05 UTC, rotated 2026-12-03 09:30:05 UTC" in shown
+
+
+def test_one_key_shows_its_name_tag_and_status_escaped() -> None:
+    """A key of the key list shows name, tag and status, every value escaped."""
+    key = KeySummary(key_tag="tag-a", status=KeyStatus.REVOKE, key_name=HOSTILE)
+
+    shown = key._repr_html_()
+
+    assert "<code>tag-a</code>" in shown
+    assert ">REVOKE</span>" in shown
+    assert "<script>" not in shown
+    assert "&lt;script&gt;" in shown
+
+
 def test_version_list_marks_the_current_version() -> None:
     """The current version is labelled; each version shows its status."""
     versions = KeyVersionList(
