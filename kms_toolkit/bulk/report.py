@@ -210,14 +210,8 @@ def _problem_sections(frame: pd.DataFrame) -> str:
         rows = frame[frame["outcome"] == outcome]
         if rows.empty:
             continue
-        shown = rows[PROBLEM_COLUMNS].head(TABLE_ROW_LIMIT)
-        note = ""
-        if len(rows) > TABLE_ROW_LIMIT:
-            note = (
-                f'<p class="note">First {TABLE_ROW_LIMIT} of {len(rows)}; '
-                "export the results to CSV for all of them.</p>"
-            )
-        parts.append(f"<h2>{title} ({len(rows)})</h2>{note}{_table(shown)}")
+        table = _capped_table(rows[PROBLEM_COLUMNS], TABLE_ROW_LIMIT, "CSV")
+        parts.append(f"<h2>{title} ({len(rows)})</h2>{table}")
     return "\n".join(parts) or "<p>No failures.</p>"
 
 
@@ -228,14 +222,19 @@ def _targets_section(frame: pd.DataFrame) -> str:
     rank = {str(outcome): number for number, outcome in enumerate(_OUTCOME_ORDER)}
     order = frame["outcome"].astype(str).map(rank).fillna(len(rank))
     ordered = frame.assign(_rank=order).sort_values(["_rank", "seq"], kind="stable")
-    shown = ordered[TARGET_COLUMNS].head(TARGET_ROW_LIMIT)
+    table = _capped_table(ordered[TARGET_COLUMNS], TARGET_ROW_LIMIT, "CSV or Parquet")
+    return f"<h2>Every target ({len(frame)})</h2>{table}"
+
+
+def _capped_table(rows: pd.DataFrame, limit: int, exports: str) -> str:
+    """``rows`` as a table of at most ``limit`` rows, saying where the rest are."""
     note = ""
-    if len(frame) > TARGET_ROW_LIMIT:
+    if len(rows) > limit:
         note = (
-            f'<p class="note">First {TARGET_ROW_LIMIT} of {len(frame)}; '
-            "export the results to CSV or Parquet for all of them.</p>"
+            f'<p class="note">First {limit} of {len(rows)}; '
+            f"export the results to {exports} for all of them.</p>"
         )
-    return f"<h2>Every target ({len(frame)})</h2>{note}{_table(shown)}"
+    return note + _table(rows.head(limit))
 
 
 def _table(frame: pd.DataFrame) -> str:
