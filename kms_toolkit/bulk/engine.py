@@ -47,9 +47,16 @@ from tqdm import tqdm
 from kms_toolkit.bulk.ledger import Ledger, LedgerError, OutcomeRow
 from kms_toolkit.bulk.outcomes import SUCCESS_OUTCOMES, Outcome, Progress
 from kms_toolkit.bulk.pool import run_pool
-from kms_toolkit.bulk.ratecontrol import AdaptiveRateLimiter, check_rate_limit
+from kms_toolkit.bulk.ratecontrol import AdaptiveRateLimiter
 from kms_toolkit.bulk.retry import RetryPolicy
-from kms_toolkit.bulk.targets import Target, TargetSet, TargetSource, load_targets
+from kms_toolkit.bulk.targets import (
+    DEFAULT_BASE_PATH,
+    Target,
+    TargetSet,
+    TargetSource,
+    enable_request,
+    load_targets,
+)
 from kms_toolkit.errors import (
     ApiError,
     AuthenticationError,
@@ -79,7 +86,6 @@ DEFAULT_LEDGER_DIRECTORY: Final = Path("kms-runs")
 PROGRESS_INTERVAL: Final = 0.2
 FLUSH_BATCH: Final = 5_000
 MESSAGE_LIMIT: Final = 500
-DEFAULT_BASE_PATH: Final = "/kms/v1"
 #: Failures that say nothing about the target and would repeat for every one.
 FATAL_ERRORS: Final = (AuthenticationError, PermissionDeniedError)
 
@@ -451,7 +457,7 @@ class _Session:
     async def _dry_run_one(self, item: tuple[int, Target]) -> None:
         """Record the request this target would get; send nothing."""
         seq, (key_tag, version) = item
-        request = f"POST {self._base_path}/keys/{key_tag}/versions/{version}/enable"
+        request = enable_request(key_tag, version, self._base_path)
         self._record(seq, Outcome.DRY_RUN, self._clock(), message=request)
 
     async def _read_first(
@@ -734,7 +740,7 @@ def _limiter(
 ) -> AdaptiveRateLimiter:
     if isinstance(rate_limit, AdaptiveRateLimiter):
         return rate_limit
-    return AdaptiveRateLimiter(check_rate_limit(rate_limit), adaptive=adaptive)
+    return AdaptiveRateLimiter(rate_limit, adaptive=adaptive)
 
 
 def _parameters(

@@ -11,7 +11,6 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
-from urllib.parse import quote
 
 import adbc_driver_sqlite.dbapi as adbc_sqlite
 import numpy as np
@@ -21,6 +20,7 @@ import pyarrow.compute as pc
 
 from kms_toolkit.bulk.ledger import Ledger
 from kms_toolkit.bulk.outcomes import Outcome
+from kms_toolkit.bulk.targets import enable_request
 from kms_toolkit.models import KeyVersionStatus
 
 if TYPE_CHECKING:
@@ -192,13 +192,12 @@ def _dry_run_request(message: object, key_tag: str, version: int) -> tuple[str, 
 
     A ledger written by the engine always holds ``POST /kms/v1/...`` there; a
     row without one (a hand-made ledger) gets the enable path the API
-    defines, under the default ``/kms/v1`` base.
+    defines, under the default base path.
     """
-    if isinstance(message, str):
-        method, _, path = message.partition(" ")
-        if method.isupper() and path.startswith("/"):
-            return method, path
-    return "POST", f"/kms/v1/keys/{quote(key_tag, safe='')}/versions/{version}/enable"
+    method, _, path = (message if isinstance(message, str) else "").partition(" ")
+    if not (method.isupper() and path.startswith("/")):
+        method, _, path = enable_request(key_tag, version).partition(" ")
+    return method, path
 
 
 def export_csv(source: ResultSource, path: str | Path) -> Path:

@@ -25,7 +25,7 @@ from typing import Any, Final, Protocol, TypeVar
 import pandas as pd
 
 from kms_toolkit.bulk.pool import run_pool
-from kms_toolkit.bulk.ratecontrol import AdaptiveRateLimiter, check_rate_limit
+from kms_toolkit.bulk.ratecontrol import AdaptiveRateLimiter
 from kms_toolkit.bulk.retry import RetryPolicy
 from kms_toolkit.bulk.targets import TargetSet, load_targets
 from kms_toolkit.errors import (
@@ -156,8 +156,6 @@ async def plan_remediation(
         or concurrency < 1
     ):
         raise InvalidInputError(f"concurrency must be 1 or more, not {concurrency!r}")
-    if not isinstance(rate_limit, AdaptiveRateLimiter):
-        check_rate_limit(rate_limit)
     reader = _Reader(
         client, concurrency, rate_limit, retry_policy or RetryPolicy(max_attempts)
     )

@@ -46,6 +46,7 @@ __all__ = [
     "Target",
     "TargetSet",
     "TargetSource",
+    "enable_request",
     "load_targets",
 ]
 
@@ -81,6 +82,21 @@ class Target(NamedTuple):
 
     key_tag: str
     version: int
+
+
+#: The API's base path, under which the enable paths sit.
+DEFAULT_BASE_PATH: Final = "/kms/v1"
+
+
+def enable_request(
+    key_tag: str, version: int, base_path: str = DEFAULT_BASE_PATH
+) -> str:
+    """The request line that enables one target, as a dry run shows it.
+
+    A valid key tag holds only unreserved characters, so it stands in the
+    path as it is.
+    """
+    return f"POST {base_path}/keys/{key_tag}/versions/{version}/enable"
 
 
 class RejectedTarget(NamedTuple):
