@@ -29,6 +29,7 @@ import numbers
 import os
 import re
 import sys
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -131,6 +132,19 @@ class TargetSet:
 
     def __len__(self) -> int:
         return len(self.targets)
+
+    def rejected_lines(self) -> list[str]:
+        """One line per bad row with its number and reason, the rest counted.
+
+        The first ``MESSAGE_ROW_LIMIT`` rows are listed; ``rejected`` holds all.
+        """
+        lines = [
+            f"{self.row_kind} {item.row}: {item.reason}"
+            for item in self.rejected[:MESSAGE_ROW_LIMIT]
+        ]
+        if len(self.rejected) > MESSAGE_ROW_LIMIT:
+            lines.append(f"... and {len(self.rejected) - MESSAGE_ROW_LIMIT} more")
+        return lines
 
     @property
     def left_out_count(self) -> int:
@@ -396,10 +410,8 @@ def _cell(row: list[str], index: int | None) -> str | None:
 
 def _repeated(names: Iterable[str]) -> list[str]:
     """The columns this module reads that the names hold more than once."""
-    counts: dict[str, int] = {}
-    for name in names:
-        counts[name] = counts.get(name, 0) + 1
-    return [name for name in _READ_COLUMNS if counts.get(name, 0) > 1]
+    counts = Counter(names)
+    return [name for name in _READ_COLUMNS if counts[name] > 1]
 
 
 def _pair_rows(items: Iterable[object]) -> Iterator[_Row]:
@@ -442,12 +454,7 @@ def _column_list(columns: Iterable[object]) -> str:
 
 def _describe_rejected(target_set: TargetSet) -> str:
     """One line per bad row (up to a limit), each with its number and reason."""
-    rejected = target_set.rejected
-    lines = [
-        f"{len(rejected)} invalid target(s) in {target_set.source}; nothing was sent:"
-    ]
-    for item in rejected[:MESSAGE_ROW_LIMIT]:
-        lines.append(f"  {target_set.row_kind} {item.row}: {item.reason}")
-    if len(rejected) > MESSAGE_ROW_LIMIT:
-        lines.append(f"  ... and {len(rejected) - MESSAGE_ROW_LIMIT} more")
+    count, source = len(target_set.rejected), target_set.source
+    lines = [f"{count} invalid target(s) in {source}; nothing was sent:"]
+    lines += [f"  {line}" for line in target_set.rejected_lines()]
     return "\n".join(lines)

@@ -47,7 +47,7 @@ from kms_toolkit.bulk import (
     write_report,
 )
 from kms_toolkit.bulk.frames import dry_run_requests, results_frame
-from kms_toolkit.bulk.targets import MESSAGE_ROW_LIMIT, TargetSet
+from kms_toolkit.bulk.targets import TargetSet
 from kms_toolkit.cli._common import (
     CREDENTIALS_HELP,
     EXIT_AUTH,
@@ -518,14 +518,10 @@ def _print_targets(targets: TargetSet) -> None:
     if targets.duplicates:
         print(f"  collapsed {targets.duplicates} duplicate row(s)")
     if targets.rejected:
-        rejected = targets.rejected
-        print(
-            f"  rejected {len(rejected)} invalid row(s); they are recorded, not sent:"
-        )
-        for item in rejected[:MESSAGE_ROW_LIMIT]:
-            print(f"    {targets.row_kind} {item.row}: {item.reason}")
-        if len(rejected) > MESSAGE_ROW_LIMIT:
-            print(f"    ... and {len(rejected) - MESSAGE_ROW_LIMIT} more")
+        count = len(targets.rejected)
+        print(f"  rejected {count} invalid row(s); they are recorded, not sent:")
+        for line in targets.rejected_lines():
+            print(f"    {line}")
 
 
 def _print_result(result: RunResult) -> None:
