@@ -22,7 +22,6 @@ from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from types import ModuleType, TracebackType
 from typing import Any, Final, Generic, Self, TypeVar
 
@@ -47,6 +46,7 @@ from kms_toolkit.errors import (
     TransportError,
     UnsuccessfulResponseError,
     api_error_from_response,
+    parse_http_date,
 )
 from kms_toolkit.http_client import KmsAsyncHttpClient
 from kms_toolkit.models import (
@@ -582,13 +582,8 @@ class _KmsClientCore:
     def _clock_skew_seconds(self, headers: Mapping[str, str]) -> float | None:
         """Server time minus local time, from the ``Date`` header, if there is one."""
         date = headers.get("date")
-        if not date:
-            return None
-        try:
-            server_time = parsedate_to_datetime(date).timestamp()
-        except (TypeError, ValueError, IndexError):
-            return None
-        return server_time - self._clock()
+        server_time = parse_http_date(date) if date else None
+        return None if server_time is None else server_time - self._clock()
 
     def _transport_error(self, call: _Call[Any], exc: Exception) -> TransportError:
         """The error for a request that got no HTTP answer."""

@@ -62,6 +62,8 @@ __all__ = [
     "TransportError",
     "UnsuccessfulResponseError",
     "api_error_from_response",
+    "parse_http_date",
+    "parse_retry_after",
 ]
 
 #: How much of an undocumented body an error keeps, for reports.
@@ -283,15 +285,18 @@ def _seconds_until(
     http_date: str, date: str | None, now: Callable[[], float]
 ) -> float | None:
     """Seconds from the answer's ``Date`` (or ``now()``) to ``http_date``."""
-    until = _epoch_seconds(http_date)
+    until = parse_http_date(http_date)
     if until is None:
         return None
-    since = _epoch_seconds(date) if date is not None else None
+    since = parse_http_date(date) if date is not None else None
     return until - (since if since is not None else now())
 
 
-def _epoch_seconds(http_date: str) -> float | None:
-    """An HTTP-date as seconds since the epoch, or None if it is not one."""
+def parse_http_date(http_date: str) -> float | None:
+    """An HTTP-date (a ``Date`` or ``Retry-After`` header) as epoch seconds.
+
+    None when the text is not a date.
+    """
     try:
         parsed = email.utils.parsedate_to_datetime(http_date)
     except (TypeError, ValueError, IndexError):
