@@ -142,10 +142,9 @@ class RemediationPanel(widgets.VBox):  # type: ignore[misc]
     def __init__(self, session: RemediationSession) -> None:
         self.session = session
         self.task: asyncio.Task[None] | None = None
-        #: Every exception shown in the error area, oldest first.
-        self.errors: list[BaseException] = []
-        # What to do about an error, by its id, when the panel knows more.
-        self._advice: dict[int, str] = {}
+        # Every exception shown in the error area, oldest first, with what to
+        # do about it when the panel knows more ("" otherwise).
+        self._errors: list[tuple[BaseException, str]] = []
         self._busy = False
         # Made when a run is launched, before its task starts, so Stop works
         # from the first moment; the session sets up its own only later.
@@ -316,41 +315,40 @@ class RemediationPanel(widgets.VBox):  # type: ignore[misc]
 
         return guarded
 
+    @property
+    def errors(self) -> list[BaseException]:
+        """Every exception shown in the error area, oldest first."""
+        return [exc for exc, _ in self._errors]
+
     def show_error(self, exc: BaseException, advice: str = "") -> None:
         """Add an exception's type and message (and what to do) to the error area."""
         logger.debug("panel step failed: %s", type(exc).__name__, exc_info=exc)
-        self.errors.append(exc)
-        if advice:
-            self._advice[id(exc)] = advice
+        self._errors.append((exc, advice))
         self._show_errors()
 
     def clear_errors(self) -> None:
         """Empty the error area."""
-        self.errors.clear()
-        self._advice.clear()
+        self._errors.clear()
         self._show_errors()
 
     def _show_errors(self) -> None:
         """List every error, newest first; offer Clear errors only when there are."""
-        self.clear_errors_button.disabled = not self.errors
-        self.clear_errors_button.layout.display = None if self.errors else "none"
-        if not self.errors:
+        self.clear_errors_button.disabled = not self._errors
+        self.clear_errors_button.layout.display = None if self._errors else "none"
+        if not self._errors:
             self.error_area.value = ""
             return
         items = "".join(
-            f"<li><b>{html.escape(type(exc).__name__)}</b>: "
-            f"{html.escape(str(exc))}{self._advice_html(exc)}</li>"
-            for exc in reversed(self.errors)
+            f"<li><b>{html.escape(type(exc).__name__)}</b>: {html.escape(str(exc))}"
+            + (f"<br><i>{html.escape(advice)}.</i>" if advice else "")
+            + "</li>"
+            for exc, advice in reversed(self._errors)
         )
         listed = scroll_box(f'<ul style="margin:2px 0">{items}</ul>', "160px")
         self.error_area.value = (
             f'<div style="{ERROR_STYLE}">'
-            f"{len(self.errors)} error(s), newest first{listed}</div>"
+            f"{len(self._errors)} error(s), newest first{listed}</div>"
         )
-
-    def _advice_html(self, exc: BaseException) -> str:
-        advice = self._advice.get(id(exc))
-        return f"<br><i>{html.escape(advice)}.</i>" if advice else ""
 
     def _launch(
         self,
